@@ -1,0 +1,39 @@
+# The two README commands: `make demo` (install + run the main job) and `make test`
+# (install + run the tests). Both install what they need: Debian packages (bgpdump, used as
+# a test oracle and benchmark peer) when apt-get is available, and a virtualenv in .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEBS    = bgpdump
+
+.PHONY: install system-deps demo test lint bench
+
+system-deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+$(BIN)/routewatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: system-deps $(BIN)/routewatch
+
+demo: install
+	$(BIN)/routewatch mrt stats data/sample/mrt/*
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: install lint
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/pip install -q --only-binary=:all: 'pybgpkit-parser==0.6.2'
+	$(BIN)/python benchmarks/mrt.py
+	$(BIN)/python benchmarks/lookups.py

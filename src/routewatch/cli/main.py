@@ -1,0 +1,102 @@
+"""The ``routewatch`` command: a group whose subcommands are imported only when used.
+
+Each subcommand lives in its own module under :mod:`routewatch.cli` and exposes a click
+command object; :data:`COMMANDS` maps the command name to ``module:attribute``. Errors of the
+:class:`~routewatch.errors.RoutewatchError` tree become one-line messages with exit code 1
+(2 for configuration errors); anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import click
+
+from routewatch import __version__, settings
+from routewatch.errors import ConfigError, RoutewatchError
+
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+#: command name -> (module, attribute, one-line help shown by ``routewatch --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "mrt": ("routewatch.cli.mrt", "mrt", "Read MRT archives: dump elems, print statistics."),
+    "ingest": ("routewatch.cli.ingest", "ingest", "Write MRT archives into the Parquet lake."),
+    "ref": ("routewatch.cli.ref", "ref", "Load and show reference data (RPKI, IRR, bogons, ...)."),
+    "fetch": ("routewatch.cli.fetch", "fetch", "Download a source snapshot into the cache."),
+    "sources": ("routewatch.cli.fetch", "sources", "List the sources and what the cache holds."),
+    "config": ("routewatch.cli.config", "config", "Show effective settings and their origin."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, spec in COMMANDS.items() if _available(spec[0]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None or not _available(spec[0]):
+            return None
+        command = getattr(importlib.import_module(spec[0]), spec[1])
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{spec[0]}:{spec[1]} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="routewatch")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of settings (keys equal the long flag names).",
+)
+def cli(config_file: Path | None) -> None:
+    """routewatch — an open routing-security observatory.
+
+    Measures route leaks, hijacks, bogon announcements, RPKI and IRR coverage for every
+    network, economy and region, month by month, from raw public data.
+    Exit codes: 0 ok, 1 error, 2 usage, 3 finished with partial data.
+    """
+    if config_file is not None:
+        settings.load_toml(config_file)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and turn known errors into exit codes."""
+    try:
+        cli.main(args=argv, prog_name="routewatch", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except ConfigError as exc:
+        click.echo(f"routewatch: configuration error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except RoutewatchError as exc:
+        click.echo(f"routewatch: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)

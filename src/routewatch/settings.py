@@ -1,0 +1,92 @@
+"""One registry of every setting routewatch has.
+
+Each :class:`Setting` has a name (equal to its CLI flag without dashes and to its TOML key),
+a default, a help text and an environment variable. ``routewatch config show`` prints the
+effective values and where each came from. Stages read settings through :func:`get`; they
+never read the environment themselves.
+
+Failure modes: an unknown key in a TOML file or an unparsable value raises
+:class:`routewatch.errors.ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from routewatch.errors import ConfigError
+
+__all__ = ["SETTINGS", "Setting", "effective", "get", "load_toml"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, default, meaning and environment variable."""
+
+    name: str
+    default: str | int | float | bool
+    help: str
+    parse: Callable[[str], str | int | float | bool] = str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides the default."""
+        return "ROUTEWATCH_" + self.name.upper().replace("-", "_")
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {text!r}")
+
+
+_ALL: tuple[Setting, ...] = (
+    Setting("cache-dir", str(Path.home() / ".cache" / "routewatch"),
+            "Folder of the content-addressed download cache and its manifest."),
+    Setting("lake", "lake", "Folder of the Parquet lake written by 'routewatch ingest'."),
+    Setting("db", "routewatch.duckdb", "Path of the embedded DuckDB store."),
+    Setting("batch-size", 65536, "Elems per Arrow record batch when reading MRT.", int),
+    Setting("http-timeout", 60.0, "Seconds before an HTTP request is abandoned.", float),
+    Setting("http-retries", 4, "Attempts per download before giving up.", int),
+    Setting("offline", False, "Use the cache only; never touch the network.", _bool),
+)
+
+SETTINGS: Mapping[str, Setting] = {s.name: s for s in _ALL}
+
+_overrides: dict[str, tuple[str | int | float | bool, str]] = {}
+
+
+def load_toml(path: Path) -> None:
+    """Apply a TOML configuration file; unknown keys are an error naming file and key."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    for key, value in data.items():
+        if key not in SETTINGS:
+            known = ", ".join(sorted(SETTINGS))
+            raise ConfigError(f"{path}: unknown setting {key!r}; known settings: {known}")
+        _overrides[key] = (SETTINGS[key].parse(str(value)), f"file {path}")
+
+
+def get(name: str) -> str | int | float | bool:
+    """The effective value of a setting: TOML file, else environment, else default."""
+    return effective(name)[0]
+
+
+def effective(name: str) -> tuple[str | int | float | bool, str]:
+    """The effective value of a setting and where it came from."""
+    setting = SETTINGS[name]
+    if name in _overrides:
+        return _overrides[name]
+    raw = os.environ.get(setting.env)
+    if raw is not None:
+        try:
+            return setting.parse(raw), f"environment {setting.env}"
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env}={raw!r}: {exc}") from exc
+    return setting.default, "default"
