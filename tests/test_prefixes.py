@@ -41,7 +41,9 @@ def test_covers() -> None:
 def test_covers_many_matches_scalar() -> None:
     texts = ["10.0.0.0/8", "10.2.0.0/16", "11.0.0.0/8", "2001:db8::/48"]
     ps = [parse_prefix(t) for t in texts]
-    arr = [np.array([getattr(p, f) for p in ps], dtype=d)
-           for f, d in (("afi", np.uint8), ("hi", np.uint64), ("lo", np.uint64), ("length", np.uint8))]
+    arr = [
+        np.array([getattr(p, f) for p in ps], dtype=d)
+        for f, d in (("afi", np.uint8), ("hi", np.uint64), ("lo", np.uint64), ("length", np.uint8))
+    ]
     outer = parse_prefix("10.0.0.0/8")
     assert covers_many(outer, *arr).tolist() == [covers(outer, p) for p in ps]

@@ -54,9 +54,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 __all__ = [
+    "ASPAS",
     "AS_ORGS",
     "AS_RELATIONSHIPS",
-    "ASPAS",
     "BOGON_ASNS",
     "BOGON_PREFIXES",
     "ELEMS",
@@ -70,7 +70,13 @@ __all__ = [
 ]
 
 ELEM_TYPES: tuple[str, ...] = ("R", "A", "W", "S")
-RECORD_TYPES: tuple[str, ...] = ("TABLE_DUMP", "TABLE_DUMP2", "TABLE_DUMP2_AP", "BGP4MP", "BGP4MP_ET")
+RECORD_TYPES: tuple[str, ...] = (
+    "TABLE_DUMP",
+    "TABLE_DUMP2",
+    "TABLE_DUMP2_AP",
+    "BGP4MP",
+    "BGP4MP_ET",
+)
 ORIGINS: tuple[str, ...] = ("IGP", "EGP", "INCOMPLETE")
 
 LARGE_COMMUNITY = pa.struct(

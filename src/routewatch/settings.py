@@ -47,8 +47,11 @@ def _bool(text: str) -> bool:
 
 
 _ALL: tuple[Setting, ...] = (
-    Setting("cache-dir", str(Path.home() / ".cache" / "routewatch"),
-            "Folder of the content-addressed download cache and its manifest."),
+    Setting(
+        "cache-dir",
+        str(Path.home() / ".cache" / "routewatch"),
+        "Folder of the content-addressed download cache and its manifest.",
+    ),
     Setting("lake", "lake", "Folder of the Parquet lake written by 'routewatch ingest'."),
     Setting("db", "routewatch.duckdb", "Path of the embedded DuckDB store."),
     Setting("batch-size", 65536, "Elems per Arrow record batch when reading MRT.", int),

@@ -17,14 +17,14 @@ __all__ = ["IngestReport", "Problem", "ProblemKind"]
 class ProblemKind(StrEnum):
     """Kinds of problems an MRT reader can meet; values are the wire strings."""
 
-    TRUNCATED_FILE = "truncated-file"          # stream ends inside a record or header
-    DECOMPRESSION = "decompression-error"      # compressed stream corrupt or cut short
-    BAD_RECORD_LENGTH = "bad-record-length"    # MRT length runs past the data / is absurd
-    FRAMING_RECOVERED = "framing-recovered"    # bytes skipped to resynchronise on a header
+    TRUNCATED_FILE = "truncated-file"  # stream ends inside a record or header
+    DECOMPRESSION = "decompression-error"  # compressed stream corrupt or cut short
+    BAD_RECORD_LENGTH = "bad-record-length"  # MRT length runs past the data / is absurd
+    FRAMING_RECOVERED = "framing-recovered"  # bytes skipped to resynchronise on a header
     UNKNOWN_RECORD_TYPE = "unknown-record-type"
     UNKNOWN_SUBTYPE = "unknown-subtype"
-    DEPRECATED_RECORD = "deprecated-record"    # e.g. MRT type 5 (BGP) of 1999-2000
-    MALFORMED_RECORD = "malformed-record"      # record body inconsistent with its type
+    DEPRECATED_RECORD = "deprecated-record"  # e.g. MRT type 5 (BGP) of 1999-2000
+    MALFORMED_RECORD = "malformed-record"  # record body inconsistent with its type
     MALFORMED_ATTRIBUTE = "malformed-attribute"  # treat-as-withdraw per RFC 7606
     MALFORMED_NLRI = "malformed-nlri"
     MISSING_PEER_INDEX = "missing-peer-index"  # RIB entry before/without PEER_INDEX_TABLE
