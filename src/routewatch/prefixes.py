@@ -85,9 +85,10 @@ def covers_many(
 ) -> npt.NDArray[np.bool_]:
     """Vectorised :func:`covers`: which of the given prefixes ``outer`` contains."""
     mask_hi, mask_lo = mask_words(outer.length)
-    return (
+    inside: npt.NDArray[np.bool_] = (
         (afi == outer.afi)
         & (length >= outer.length)
         & ((hi & np.uint64(mask_hi)) == np.uint64(outer.hi))
         & ((lo & np.uint64(mask_lo)) == np.uint64(outer.lo))
     )
+    return inside
