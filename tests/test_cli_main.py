@@ -31,3 +31,20 @@ def test_config_show_prints_every_setting() -> None:
 def test_unknown_command_is_usage_error() -> None:
     result = run("no-such-command")
     assert result.returncode == 2
+
+
+def test_ctx_exit_code_is_kept() -> None:
+    """A command that calls ctx.exit(3) must make the process exit 3 (partial data)."""
+    code = (
+        "import click, sys\n"
+        "from routewatch.cli import main as m\n"
+        "@m.cli.command('boom')\n"
+        "@click.pass_context\n"
+        "def boom(ctx):\n"
+        "    ctx.exit(3)\n"
+        "m.COMMANDS['boom'] = ('routewatch.cli.main', 'boom', 'test')\n"
+        "m.boom = boom\n"
+        "m.main(['boom'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert result.returncode == 3, result.stderr

@@ -57,6 +57,23 @@ _ALL: tuple[Setting, ...] = (
     Setting("batch-size", 65536, "Elems per Arrow record batch when reading MRT.", int),
     Setting("http-timeout", 60.0, "Seconds before an HTTP request is abandoned.", float),
     Setting("http-retries", 4, "Attempts per download before giving up.", int),
+    Setting(
+        "http-backoff",
+        1.0,
+        "Seconds before the first retry; doubles on each further attempt (capped at 60).",
+        float,
+    ),
+    Setting(
+        "mirror",
+        "",
+        "Base URL of a mirror laid out as <host>/<path> (like 'wget -m'); empty: publishers.",
+    ),
+    Setting(
+        "source-urls",
+        "",
+        "Per-source base URLs, 'name=url,name=url' (e.g. ris=https://m.example/ris); wins "
+        "over mirror.",
+    ),
     Setting("offline", False, "Use the cache only; never touch the network.", _bool),
 )
 

@@ -84,7 +84,8 @@ def cli(config_file: Path | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn known errors into exit codes."""
     try:
-        cli.main(args=argv, prog_name="routewatch", standalone_mode=False)
+        # In non-standalone mode click returns ctx.exit(code)'s code instead of raising.
+        returned = cli.main(args=argv, prog_name="routewatch", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -99,4 +100,4 @@ def main(argv: list[str] | None = None) -> None:
     except RoutewatchError as exc:
         click.echo(f"routewatch: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_OK)
+    sys.exit(returned if isinstance(returned, int) else EXIT_OK)
