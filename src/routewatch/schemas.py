@@ -57,14 +57,26 @@ __all__ = [
     "ASPAS",
     "AS_ORGS",
     "AS_RELATIONSHIPS",
+    "AS_TAXONOMY",
     "BOGON_ASNS",
     "BOGON_PREFIXES",
+    "CUSTOMER_CONES",
+    "DELEGATIONS",
     "ELEMS",
     "ELEM_TYPES",
+    "FINDINGS",
+    "INCIDENTS",
+    "IRR_AS_SETS",
+    "IRR_AUT_NUMS",
     "IRR_ROUTES",
     "LARGE_COMMUNITY",
+    "MANRS_OBSERVATORY",
+    "MANRS_PARTICIPANTS",
     "ORIGINS",
+    "PEERINGDB_NETWORKS",
     "RECORD_TYPES",
+    "SPOOFABLE_PREFIXES",
+    "SPOOFER_TESTS",
     "VRPS",
     "prefix_fields",
 ]
@@ -178,7 +190,41 @@ IRR_ROUTES = pa.schema(
     metadata={"routewatch.schema": "irr-routes/1"},
 )
 
-#: Bogon prefixes. ``category`` is ``full`` (scored) or ``administrative`` (reported only).
+#: IRR aut-num objects. ``contact_roles`` lists which of admin-c, tech-c, abuse-c and notify
+#: the object fills (coordination asks whether a registry contact is present).
+IRR_AUT_NUMS = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("as_name", pa.string()),
+        pa.field("org", pa.string()),
+        pa.field("contact_roles", pa.list_(pa.string()), nullable=False),
+        pa.field("mnt_by", pa.list_(pa.string())),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("authoritative", pa.bool_(), nullable=False),
+        pa.field("last_modified", pa.timestamp("s", tz="UTC")),
+    ],
+    metadata={"routewatch.schema": "irr-aut-nums/1"},
+)
+
+#: IRR as-set objects: ``members`` as written (upper case), split into ASNs and set names.
+IRR_AS_SETS = pa.schema(
+    [
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("members", pa.list_(pa.string()), nullable=False),
+        pa.field("member_asns", pa.list_(pa.uint32()), nullable=False),
+        pa.field("member_sets", pa.list_(pa.string()), nullable=False),
+        pa.field("mbrs_by_ref", pa.list_(pa.string())),
+        pa.field("mnt_by", pa.list_(pa.string())),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("authoritative", pa.bool_(), nullable=False),
+        pa.field("last_modified", pa.timestamp("s", tz="UTC")),
+    ],
+    metadata={"routewatch.schema": "irr-as-sets/1"},
+)
+
+#: Bogon prefixes. ``category`` is ``full`` (scored), ``administrative`` (reported only) or
+#: ``exempt`` (globally reachable special-purpose space inside bogon space, e.g. AS112 and
+#: 64:ff9b::/96: never a bogon; the most specific row containing a prefix decides).
 BOGON_PREFIXES = pa.schema(
     [
         *prefix_fields(),
@@ -202,7 +248,8 @@ BOGON_ASNS = pa.schema(
 )
 
 #: AS relationships as CAIDA writes them: ``relationship`` -1 = asn_a is provider of asn_b,
-#: 0 = peers. ``source`` is serial-2's source column (null in serial-1).
+#: 0 = peers, 2 = siblings (only older CAIDA as-rank files). ``source`` is serial-2's source
+#: column (null in serial-1).
 AS_RELATIONSHIPS = pa.schema(
     [
         pa.field("asn_a", pa.uint32(), nullable=False),
@@ -211,6 +258,32 @@ AS_RELATIONSHIPS = pa.schema(
         pa.field("source", pa.string()),
     ],
     metadata={"routewatch.schema": "as-relationships/1"},
+)
+
+#: CAIDA provider-peer customer cones (``ppdc-ases``): an AS and the ASes in its cone.
+CUSTOMER_CONES = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("members", pa.list_(pa.uint32()), nullable=False),
+    ],
+    metadata={"routewatch.schema": "customer-cones/1"},
+)
+
+#: CAIDA AS-taxonomy attributes (``as2attr``, 2006): inferred neighbour counts, advertised
+#: space (``slash24s`` = /24 equivalents), prefixes and class (t1, t2, edu, ix, nic, comp,
+#: abstained).
+AS_TAXONOMY = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("description", pa.string()),
+        pa.field("providers", pa.uint32(), nullable=False),
+        pa.field("peers", pa.uint32(), nullable=False),
+        pa.field("customers", pa.uint32(), nullable=False),
+        pa.field("slash24s", pa.uint32(), nullable=False),
+        pa.field("prefixes", pa.uint32(), nullable=False),
+        pa.field("as_class", pa.string(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "as-taxonomy/1"},
 )
 
 #: ASN to organisation (CAIDA AS-to-organisation); ASes sharing ``org_id`` are siblings.
@@ -224,4 +297,240 @@ AS_ORGS = pa.schema(
         pa.field("source", pa.string()),
     ],
     metadata={"routewatch.schema": "as-orgs/1"},
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Registries, PeeringDB, MANRS, Spoofer (routewatch.reference.registry / peeringdb / manrs /
+# spoofer).
+# --------------------------------------------------------------------------------------------
+
+#: RIR statistics exchange records. ASN records keep their range (``asn_first``..``asn_last``,
+#: prefix columns null); IPv4 ranges (start + count) are split into CIDR prefixes, one row each;
+#: IPv6 records are one prefix. ``status`` is allocated / assigned / available / reserved.
+#: ``line`` is the record's line number in its file (evidence).
+DELEGATIONS = pa.schema(
+    [
+        pa.field("registry", pa.string(), nullable=False),
+        pa.field("cc", pa.string()),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("date", pa.date32()),
+        pa.field("opaque_id", pa.string()),
+        pa.field("asn_first", pa.uint32()),
+        pa.field("asn_last", pa.uint32()),
+        pa.field("prefix", pa.string()),
+        pa.field("afi", pa.uint8()),
+        pa.field("prefix_hi", pa.uint64()),
+        pa.field("prefix_lo", pa.uint64()),
+        pa.field("prefix_len", pa.uint8()),
+        pa.field("line", pa.uint32(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "delegations/1"},
+)
+
+#: PeeringDB per ASN: contact roles present (``NOC``, ``Technical``, ``Policy``, ``Abuse``, ...:
+#: a poc with an email or phone) and IXP presence (distinct IXPs and their names).
+PEERINGDB_NETWORKS = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("net_id", pa.uint32()),
+        pa.field("name", pa.string()),
+        pa.field("contact_roles", pa.list_(pa.string()), nullable=False),
+        pa.field("ix_count", pa.uint32(), nullable=False),
+        pa.field("ix_ids", pa.list_(pa.uint32()), nullable=False),
+        pa.field("ix_names", pa.list_(pa.string()), nullable=False),
+    ],
+    metadata={"routewatch.schema": "peeringdb-networks/1"},
+)
+
+#: MANRS participants, one row per participating ASN. ``actions`` are the Actions the
+#: participant marked as implemented (``Filtering``, ``Anti-spoofing``, ...).
+MANRS_PARTICIPANTS = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("organisation", pa.string(), nullable=False),
+        pa.field("programme", pa.string()),
+        pa.field("areas", pa.string()),
+        pa.field("actions", pa.list_(pa.string()), nullable=False),
+        pa.field("joined", pa.date32()),
+    ],
+    metadata={"routewatch.schema": "manrs-participants/1"},
+)
+
+#: MANRS Observatory per-ASN export: each action's readiness score 0..1, null = no data.
+MANRS_OBSERVATORY = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("holder", pa.string()),
+        pa.field("country", pa.string()),
+        pa.field("un_region", pa.string()),
+        pa.field("un_sub_region", pa.string()),
+        pa.field("rir", pa.string()),
+        pa.field("filtering", pa.float64()),
+        pa.field("anti_spoofing", pa.float64()),
+        pa.field("coordination", pa.float64()),
+        pa.field("global_validation_irr", pa.float64()),
+        pa.field("global_validation_rpki", pa.float64()),
+    ],
+    metadata={"routewatch.schema": "manrs-observatory/1"},
+)
+
+#: CAIDA Spoofer test results, one row per session and address family: the tested client
+#: prefix, its ASN and the outcomes for private and routed spoofed sources. ``spoofable`` is
+#: true when either outcome is ``received`` or ``rewritten`` (METHODOLOGY §5).
+SPOOFER_TESTS = pa.schema(
+    [
+        pa.field("session", pa.uint64(), nullable=False),
+        pa.field("timestamp", pa.timestamp("s", tz="UTC"), nullable=False),
+        pa.field("asn", pa.uint32(), nullable=False),
+        *prefix_fields(),
+        pa.field("country", pa.string()),
+        pa.field("nat", pa.bool_()),
+        pa.field("privatespoof", pa.string()),
+        pa.field("routedspoof", pa.string()),
+        pa.field("spoofable", pa.bool_(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "spoofer-tests/1"},
+)
+
+#: Per ASN and month: the distinct tested prefixes from which spoofed packets left (M5 input).
+SPOOFABLE_PREFIXES = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("sessions", pa.uint32(), nullable=False),
+        pa.field("tested_prefixes", pa.list_(pa.string()), nullable=False),
+        pa.field("spoofable_prefixes", pa.list_(pa.string()), nullable=False),
+    ],
+    metadata={"routewatch.schema": "spoofable-prefixes/1"},
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection output (routewatch.detect): one row per event (FINDINGS) and per incident
+# (INCIDENTS). Evidence is nested Arrow types so a reader can check every verdict.
+# --------------------------------------------------------------------------------------------
+
+_TS = pa.timestamp("us", tz="UTC")
+
+#: A collector peer that saw an event's route, with its first and last sighting (null = open).
+WITNESS = pa.struct(
+    [
+        pa.field("collector", pa.string()),
+        pa.field("peer_ip", pa.string()),
+        pa.field("peer_asn", pa.uint32()),
+        pa.field("first_seen", _TS),
+        pa.field("last_seen", _TS),
+    ]
+)
+#: A VRP used as ROV evidence; ``role`` is matched, unmatched-as or unmatched-length.
+VRP_EVIDENCE = pa.struct(
+    [
+        pa.field("prefix", pa.string()),
+        pa.field("max_length", pa.uint8()),
+        pa.field("asn", pa.uint32()),
+        pa.field("role", pa.string()),
+    ]
+)
+#: An IRR route object used as evidence; ``matched`` when its origin is the pair's origin.
+IRR_EVIDENCE = pa.struct(
+    [
+        pa.field("prefix", pa.string()),
+        pa.field("origin", pa.uint32()),
+        pa.field("source", pa.string()),
+        pa.field("authoritative", pa.bool_()),
+        pa.field("matched", pa.bool_()),
+    ]
+)
+#: A relationship edge a verdict used: ``relation`` is a's role towards b (provider,
+#: customer, peer, sibling, unknown) and ``source`` says where it came from (aspa, caida...).
+EDGE_EVIDENCE = pa.struct(
+    [
+        pa.field("asn_a", pa.uint32()),
+        pa.field("asn_b", pa.uint32()),
+        pa.field("relation", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+#: A bogon list entry a verdict used.
+BOGON_EVIDENCE = pa.struct(
+    [
+        pa.field("kind", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("category", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+#: One event: an offending (prefix, origin or path segment) over one continuous time span.
+FINDINGS = pa.schema(
+    [
+        pa.field("finding_id", pa.string(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("culprit_asn", pa.uint32()),
+        pa.field("accomplice_asn", pa.uint32()),
+        pa.field("accomplice_relation", pa.string()),
+        pa.field("accomplice_counts", pa.bool_(), nullable=False),
+        pa.field("decided_by", pa.string(), nullable=False),
+        pa.field("labels", pa.list_(pa.string())),
+        pa.field("prefix", pa.string(), nullable=False),
+        pa.field("afi", pa.uint8(), nullable=False),
+        pa.field("prefix_hi", pa.uint64(), nullable=False),
+        pa.field("prefix_lo", pa.uint64(), nullable=False),
+        pa.field("prefix_len", pa.uint8(), nullable=False),
+        pa.field("origin_asn", pa.uint32()),
+        pa.field("segment", pa.list_(pa.uint32())),
+        pa.field("as_path", pa.string()),
+        pa.field("path_asns", pa.list_(pa.uint32())),
+        pa.field("start", _TS, nullable=False),
+        pa.field("end", _TS),
+        pa.field("peak_visibility", pa.uint32(), nullable=False),
+        pa.field("peak_at", _TS),
+        pa.field("witnesses", pa.list_(WITNESS)),
+        pa.field("conflict_prefix", pa.string()),
+        pa.field("conflict_origins", pa.list_(pa.uint32())),
+        pa.field("rov_state", pa.string()),
+        pa.field("rov_reason", pa.string()),
+        pa.field("rov_vrps", pa.list_(VRP_EVIDENCE)),
+        pa.field("irr_state", pa.string()),
+        pa.field("irr_objects", pa.list_(IRR_EVIDENCE)),
+        pa.field("edges", pa.list_(EDGE_EVIDENCE)),
+        pa.field("bogons", pa.list_(BOGON_EVIDENCE)),
+    ],
+    metadata={"routewatch.schema": "findings/1"},
+)
+
+#: Events of one metric and one AS merged over overlapping or touching spans, clipped to the
+#: window. ``asn`` is the AS it counts against (the culprit, or for a "C" metric such as
+#: ``M2C`` the accomplice); null for an undetermined culprit. ``scored`` says whether the
+#: Action 1 score uses it.
+INCIDENTS = pa.schema(
+    [
+        pa.field("incident_id", pa.string(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("asn", pa.uint32()),
+        pa.field("culprit_asns", pa.list_(pa.uint32())),
+        pa.field("accomplice_asns", pa.list_(pa.uint32())),
+        pa.field("accomplice_relation", pa.string()),
+        pa.field("scored", pa.bool_(), nullable=False),
+        pa.field("start", _TS, nullable=False),
+        pa.field("end", _TS),
+        pa.field("window_start", _TS, nullable=False),
+        pa.field("window_end", _TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("weight", pa.float64(), nullable=False),
+        pa.field("peak_visibility", pa.uint32(), nullable=False),
+        pa.field("prefixes", pa.list_(pa.string())),
+        pa.field("origins", pa.list_(pa.uint32())),
+        pa.field("decided_by", pa.list_(pa.string())),
+        pa.field("labels", pa.list_(pa.string())),
+        pa.field("sample_path", pa.string()),
+        pa.field("sample_witness", WITNESS),
+        pa.field("finding_ids", pa.list_(pa.string())),
+    ],
+    metadata={"routewatch.schema": "incidents/1"},
 )

@@ -47,20 +47,32 @@ _CACHE_DIR = click.option(
 
 @click.command()
 @click.argument("source")
-@click.option("--date", "date_text", required=True,
-              help="Start: YYYY-MM-DD (that whole UTC day) or YYYY-MM-DDTHH:MM (UTC).")
+@click.option(
+    "--date",
+    "date_text",
+    required=True,
+    help="Start: YYYY-MM-DD (that whole UTC day) or YYYY-MM-DDTHH:MM (UTC).",
+)
 @click.option("--to", "to_text", help="End of the window (exclusive), same format.")
 @click.option("--collector", help="One collector (RIS rrcNN, RouteViews name, RIR, TAL, ...).")
 @click.option("--kind", "kinds", multiple=True, help="Only these kinds (rib, updates, ...).")
-@click.option("--offline/--online", default=None,
-              help="Use the cache only (setting 'offline').")
+@click.option("--offline/--online", default=None, help="Use the cache only (setting 'offline').")
 @click.option("--refresh", is_flag=True, help="Download again even files already cached.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @_CACHE_DIR
-def fetch(source: str, date_text: str, to_text: str | None, collector: str | None,
-          kinds: tuple[str, ...], offline: bool | None, refresh: bool, fmt: str,
-          cache_dir: Path | None) -> None:
+def fetch(
+    source: str,
+    date_text: str,
+    to_text: str | None,
+    collector: str | None,
+    kinds: tuple[str, ...],
+    offline: bool | None,
+    refresh: bool,
+    fmt: str,
+    cache_dir: Path | None,
+) -> None:
     """Download SOURCE's files for a date or time window into the cache.
 
     Exit codes: 0 every file current, 3 an older copy stands in for a file that failed
@@ -84,8 +96,9 @@ def fetch(source: str, date_text: str, to_text: str | None, collector: str | Non
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 @_CACHE_DIR
 def sources(fmt: str, cache_dir: Path | None) -> None:
     """List the sources, their cadence, and what the cache holds for each."""
@@ -116,12 +129,20 @@ def source_rows(cache: Cache, now: dt.datetime) -> list[SourceRow]:
     for name, source in SOURCES.items():
         entries = cache.entries(name)
         newest = max(entries, key=lambda e: e.fetched_at) if entries else None
-        rows.append(SourceRow(
-            name, source.title, source.cadence, source.historical, " ".join(source.collectors),
-            len(entries), sum(e.size for e in entries), _iso(_newest_as_of(entries)),
-            _iso(newest.fetched_at) if newest else None,
-            int((now - newest.fetched_at).total_seconds()) if newest else None,
-        ))
+        rows.append(
+            SourceRow(
+                name,
+                source.title,
+                source.cadence,
+                source.historical,
+                " ".join(source.collectors),
+                len(entries),
+                sum(e.size for e in entries),
+                _iso(_newest_as_of(entries)),
+                _iso(newest.fetched_at) if newest else None,
+                int((now - newest.fetched_at).total_seconds()) if newest else None,
+            )
+        )
     return rows
 
 
@@ -136,50 +157,80 @@ def render_sources(rows: list[SourceRow], fmt: str) -> str:
         return json.dumps([asdict(row) for row in rows], indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(SourceRow)],
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            out, fieldnames=[f.name for f in fields(SourceRow)], lineterminator="\n"
+        )
         writer.writeheader()
-        writer.writerows({k: str(v).lower() if isinstance(v, bool) else v
-                          for k, v in asdict(row).items()} for row in rows)
+        writer.writerows(
+            {k: str(v).lower() if isinstance(v, bool) else v for k, v in asdict(row).items()}
+            for row in rows
+        )
         return out.getvalue()
-    lines = [f"{'source':<12} {'cadence':<38} {'cached':>6} {'bytes':>12}  "
-             f"{'newest as-of':<20} age"]
+    lines = [
+        f"{'source':<12} {'cadence':<38} {'cached':>6} {'bytes':>12}  {'newest as-of':<20} age"
+    ]
     for row in rows:
         age = "-" if row.age_seconds is None else _age(row.age_seconds)
-        lines.append(f"{row.source:<12} {row.cadence:<38} {row.cached_files:>6} "
-                     f"{row.cached_bytes:>12}  {row.newest_as_of or '-':<20} {age}")
+        lines.append(
+            f"{row.source:<12} {row.cadence:<38} {row.cached_files:>6} "
+            f"{row.cached_bytes:>12}  {row.newest_as_of or '-':<20} {age}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _render_result(result: FetchResult, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({
-            "source": result.source,
-            "stale": result.stale,
-            "files": [{
-                "key": f.item.key, "url": f.item.url, "status": f.status.value,
-                "path": str(f.path), "size": f.size, "sha256": f.sha256,
-                "as_of": _iso(f.as_of), "fetched_at": _iso(f.fetched_at),
-                "stand_in": f.key if f.key != f.item.key else None,
-                "checksum": f.checksum, "reason": f.reason,
-            } for f in result.files],
-        }, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "source": result.source,
+                    "stale": result.stale,
+                    "files": [
+                        {
+                            "key": f.item.key,
+                            "url": f.item.url,
+                            "status": f.status.value,
+                            "path": str(f.path),
+                            "size": f.size,
+                            "sha256": f.sha256,
+                            "as_of": _iso(f.as_of),
+                            "fetched_at": _iso(f.fetched_at),
+                            "stand_in": f.key if f.key != f.item.key else None,
+                            "checksum": f.checksum,
+                            "reason": f.reason,
+                        }
+                        for f in result.files
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     lines = []
     for f in result.files:
         as_of = f"{f.as_of:%Y-%m-%d %H:%M}" if f.as_of else "-"
         stand_in = f" (stand-in: {f.key})" if f.status is Status.STALE else ""
-        lines.append(f"{f.status.value:<6} {f.item.key}{stand_in}\n"
-                     f"       {f.size} bytes  sha256 {f.sha256}  as-of {as_of}\n"
-                     f"       {f.path}")
+        lines.append(
+            f"{f.status.value:<6} {f.item.key}{stand_in}\n"
+            f"       {f.size} bytes  sha256 {f.sha256}  as-of {as_of}\n"
+            f"       {f.path}"
+        )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 @contextmanager
 def _progress() -> Iterator[Callable[[PlanItem], ProgressCallback]]:
     console = Console(stderr=True)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                   TransferSpeedColumn(), TimeRemainingColumn(), console=console,
-                   transient=True, disable=not console.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
     def start(item: PlanItem) -> ProgressCallback:
         task = bar.add_task(item.filename, total=None)

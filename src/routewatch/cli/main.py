@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fetch": ("routewatch.cli.fetch", "fetch", "Download a source snapshot into the cache."),
     "sources": ("routewatch.cli.fetch", "sources", "List the sources and what the cache holds."),
     "config": ("routewatch.cli.config", "config", "Show effective settings and their origin."),
+    "detect": ("routewatch.cli.detect", "detect", "Detect leaks, hijacks, bogons: incidents."),
+    "incidents": ("routewatch.cli.detect", "incidents", "List detected incidents (text/JSON/CSV)."),
 }
 
 

@@ -1,0 +1,509 @@
+"""Benchmark: MRT archive to elems with routewatch, bgpdump, pybgpkit-parser and mrtparse.
+
+Every tool reads the same inputs in the same run, each in its own process pinned to one core;
+the table gives elems, seconds, elems per second, the ratio to ``bgpdump -m`` and the peak
+resident memory of the process. routewatch must be at least 3x bgpdump (the floor; the
+target is 10x): the script exits 1 when it is not on any input.
+
+Inputs are real archives from ``shared/data/mrt`` made big enough for stable timings: the
+decompressed MRT stream (cut after its last complete record; the RouteViews excerpt is a
+truncated bz2) is repeated until it holds at least ``--repeat-to`` elems, then compressed
+again as the original was. Generated inputs live in ``--cache-dir`` (not in the repository)
+and are reused.
+
+What is timed:
+
+* routewatch: ``read_elems`` over the file, consuming every Arrow batch (in a child
+  process; the time excludes interpreter start and imports, which ``wall`` includes). One
+  untimed run on a single copy first lets numba compile or load its cached machine code;
+* bgpdump: ``bgpdump -m FILE > /dev/null``, the whole process; its elems are the lines of
+  an untimed second run;
+* pybgpkit-parser: iterating the ``Elem`` objects of ``Parser(path)``;
+* mrtparse: iterating ``Reader(path)`` records and expanding each to elem tuples. It is
+  pure Python, so it reads a smaller repetition (``--slow-elems``) and its time is scaled
+  to the full size; such rows are marked ``*``.
+
+Usage::
+
+    python benchmarks/mrt.py                 # all tools, all inputs, >= 2,000,000 elems each
+    python benchmarks/mrt.py --quick         # smoke run (about 100,000 elems per input)
+    python benchmarks/mrt.py --tools routewatch,bgpdump --inputs rrc21-updates
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "mrt"
+BGPDUMP = "/usr/bin/bgpdump"
+TIME = "/usr/bin/time"
+TASKSET = "/usr/bin/taskset"
+FLOOR, TARGET = 3.0, 10.0
+TOOLS = ("routewatch", "bgpdump", "pybgpkit", "mrtparse")
+SLOW_TOOLS = frozenset({"mrtparse"})
+WARM_UP = frozenset({"routewatch"})
+MRT_HEADER = struct.Struct(">IHHI")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One benchmark input: a real archive and how it is compressed."""
+
+    name: str
+    source: Path
+    compression: str  # "gzip" or "bzip2"
+
+    @property
+    def suffix(self) -> str:
+        """File name ending of the generated repetitions."""
+        return ".gz" if self.compression == "gzip" else ".bz2"
+
+
+INPUTS: tuple[Input, ...] = (
+    Input("rrc21-updates", DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz", "gzip"),
+    Input("et-updates", DATA / "misc" / "updates.et-header.2015.gz", "gzip"),
+    Input("rrc05-rib-2002", DATA / "ris" / "ris-rrc05_bview.20020722.2337.gz", "gzip"),
+    Input(
+        "routeviews2-rib",
+        DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2",
+        "bzip2",
+    ),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Input generation
+# ------------------------------------------------------------------------------------------
+
+
+def readable_mrt(path: Path) -> bytes:
+    """The decompressed content of ``path`` as far as it can be decoded (truncation is fine)."""
+    data = path.read_bytes()
+    out: list[bytes] = []
+    if data.startswith(b"\x1f\x8b"):
+        while data:
+            unzip = zlib.decompressobj(wbits=31)
+            try:
+                out.append(unzip.decompress(data))
+            except zlib.error:
+                break
+            if not unzip.eof:
+                out.append(unzip.flush())
+                break
+            data = unzip.unused_data.lstrip(b"\x00")
+    elif data.startswith(b"BZh"):
+        while data:
+            unbz = bz2.BZ2Decompressor()
+            try:
+                out.append(unbz.decompress(data))
+            except (OSError, EOFError):
+                break
+            if not unbz.eof:
+                break
+            data = unbz.unused_data
+    else:
+        out.append(data)
+    return b"".join(out)
+
+
+def complete_records(data: bytes) -> bytes:
+    """``data`` cut after its last complete MRT record (header 12 bytes + length)."""
+    offset = 0
+    while offset + MRT_HEADER.size <= len(data):
+        length = MRT_HEADER.unpack_from(data, offset)[3]
+        end = offset + MRT_HEADER.size + length
+        if end > len(data):
+            break
+        offset = end
+    return data[:offset]
+
+
+def write_repeated(data: bytes, copies: int, target: Path, compression: str) -> None:
+    """Write ``copies`` concatenated copies of ``data`` to ``target``, compressed, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    opener = gzip.open if compression == "gzip" else bz2.open
+    level = 6 if compression == "gzip" else 9
+    with opener(tmp, "wb", compresslevel=level) as sink:
+        for _ in range(copies):
+            sink.write(data)
+    tmp.replace(target)
+
+
+def prepare(spec: Input, copies: int, cache_dir: Path) -> Path:
+    """The input file with ``copies`` repetitions of ``spec``'s complete records (cached)."""
+    target = cache_dir / f"{spec.name}.x{copies}{spec.suffix}"
+    if not target.exists():
+        write_repeated(
+            complete_records(readable_mrt(spec.source)), copies, target, spec.compression
+        )
+    return target
+
+
+def count_elems(path: Path) -> int:
+    """Elems of ``path`` as ``bgpdump -m`` lines (routewatch's count without bgpdump); cached."""
+    sidecar = path.with_name(path.name + ".elems.json")
+    if sidecar.exists():
+        return int(json.loads(sidecar.read_text())["elems"])
+    have_bgpdump = Path(BGPDUMP).exists()
+    elems = _bgpdump_lines(path) if have_bgpdump else run_tool_inline("routewatch", path)
+    sidecar.write_text(json.dumps({"elems": elems}))
+    return elems
+
+
+def _bgpdump_lines(path: Path) -> int:
+    proc = subprocess.Popen(
+        [BGPDUMP, "-m", str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    stream = proc.stdout
+    assert stream is not None
+    lines = 0
+    while chunk := stream.read(1 << 20):
+        lines += chunk.count(b"\n")
+    proc.wait()
+    return lines
+
+
+def copies_for(per_copy: int, target: int) -> int:
+    """Repetitions needed for at least ``target`` elems (at least one)."""
+    return max(1, math.ceil(target / max(per_copy, 1)))
+
+
+# ------------------------------------------------------------------------------------------
+# The tools, as run inside the child process
+# ------------------------------------------------------------------------------------------
+
+
+def _routewatch(path: Path) -> int:
+    from routewatch.ingest.mrt import read_elems
+
+    return sum(batch.num_rows for batch in read_elems(path))
+
+
+def _pybgpkit(path: Path) -> int:
+    import pybgpkit_parser
+
+    return sum(1 for _ in pybgpkit_parser.Parser(url=str(path)))
+
+
+def _mrtparse(path: Path) -> int:
+    import mrtparse
+
+    return sum(1 for _ in _mrtparse_elems(mrtparse.Reader(str(path))))
+
+
+def _mrtparse_elems(reader: Iterator[object]) -> Iterator[tuple[object, ...]]:
+    """Expand mrtparse records to (time, peer, prefix, path) elem tuples."""
+    for record in reader:
+        data = record.data  # type: ignore[attr-defined]
+        kind = next(iter(data["type"]))
+        stamp = next(iter(data["timestamp"]))
+        if kind == 12:  # TABLE_DUMP
+            yield stamp, data["peer_ip"], data["prefix"], _path(data["path_attributes"])
+        elif kind == 13 and "rib_entries" in data:  # TABLE_DUMP_V2 RIB
+            for entry in data["rib_entries"]:
+                yield stamp, entry["peer_index"], data["prefix"], _path(entry["path_attributes"])
+        elif kind in (16, 17):  # BGP4MP, BGP4MP_ET
+            yield from _mrtparse_update(stamp, data)
+
+
+def _mrtparse_update(stamp: object, data: dict[str, object]) -> Iterator[tuple[object, ...]]:
+    message = data.get("bgp_message")
+    if not isinstance(message, dict):  # state change
+        yield stamp, data.get("peer_ip"), None, None
+        return
+    attrs = message.get("path_attributes", [])
+    path = _path(attrs)
+    for route in message.get("withdrawn_routes", []):
+        yield stamp, data["peer_ip"], route["prefix"], None
+    for route in message.get("nlri", []):
+        yield stamp, data["peer_ip"], route["prefix"], path
+    for attr in attrs:
+        code = next(iter(attr["type"]))
+        if code == 14:
+            for route in attr["value"].get("nlri", []):
+                yield stamp, data["peer_ip"], route["prefix"], path
+        elif code == 15:
+            for route in attr["value"].get("withdrawn_routes", []):
+                yield stamp, data["peer_ip"], route["prefix"], None
+
+
+def _path(attrs: list[dict[str, object]]) -> str | None:
+    for attr in attrs:
+        if next(iter(attr["type"])) in (2, 17):  # type: ignore[call-overload]
+            segments = attr["value"]
+            return " ".join(" ".join(s["value"]) for s in segments)  # type: ignore[attr-defined]
+    return None
+
+
+_INLINE = {"routewatch": _routewatch, "pybgpkit": _pybgpkit, "mrtparse": _mrtparse}
+
+
+def run_tool_inline(tool: str, path: Path) -> int:
+    """Run one Python tool over ``path`` in this process; its elem count."""
+    return _INLINE[tool](path)
+
+
+def _child(tool: str, path: Path) -> None:
+    start = time.perf_counter()
+    elems = run_tool_inline(tool, path)
+    print(json.dumps({"elems": elems, "seconds": time.perf_counter() - start}))
+
+
+# ------------------------------------------------------------------------------------------
+# Measuring
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    """One tool on one input."""
+
+    input: str
+    tool: str
+    elems: int
+    seconds: float  # parse time (whole process for bgpdump), scaled for slow tools
+    wall: float  # whole child process, not scaled
+    peak_mb: float
+    scaled_from: int | None = None  # elems actually read when scaled
+
+    @property
+    def rate(self) -> float:
+        """Elems per second."""
+        return self.elems / self.seconds if self.seconds > 0 else 0.0
+
+
+def measure(cmd: Sequence[str], core: int, capture: bool) -> tuple[float, float, bytes]:
+    """Run ``cmd`` pinned to ``core``: wall seconds, peak RSS in MB, stdout.
+
+    Peak RSS comes from ``/usr/bin/time -f %M``: a child forked from this (big) process
+    would inherit its high-water mark, so rusage of our own children would be too high.
+    """
+    with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as errors:
+        wrapped = [TIME, "-f", "%M", "-o", peak.name, TASKSET, "-c", str(core), *cmd]
+        start = time.perf_counter()
+        proc = subprocess.run(
+            wrapped,
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+            stderr=errors,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            errors.seek(0)
+            detail = errors.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {detail}")
+        kilobytes = int(peak.read().split()[-1])
+    return wall, kilobytes / 1024, proc.stdout or b""
+
+
+def run(tool: str, spec: Input, path: Path, core: int) -> Result:
+    """Measure ``tool`` on ``path`` (generated from ``spec``)."""
+    if tool == "bgpdump":
+        wall, peak, _ = measure([BGPDUMP, "-m", str(path)], core, capture=False)
+        return Result(spec.name, tool, count_elems(path), wall, wall, peak)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(path)]
+    wall, peak, out = measure(cmd, core, capture=True)
+    child = json.loads(out.decode().strip().splitlines()[-1])
+    return Result(spec.name, tool, int(child["elems"]), float(child["seconds"]), wall, peak)
+
+
+def scaled(result: Result, factor: float) -> Result:
+    """A slow tool's result on a smaller repetition, scaled by ``factor`` (copies ratio)."""
+    return Result(
+        result.input,
+        result.tool,
+        round(result.elems * factor),
+        result.seconds * factor,
+        result.wall,
+        result.peak_mb,
+        scaled_from=result.elems,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------
+
+
+def table(results: Sequence[Result]) -> str:
+    """The results as an aligned text table, with the ratio to bgpdump per input."""
+    base = {r.input: r.rate for r in results if r.tool == "bgpdump"}
+    head = ("input", "tool", "elems", "seconds", "elems/s", "x bgpdump", "wall s", "peak MB")
+    rows = [head]
+    for r in results:
+        ratio = f"{r.rate / base[r.input]:.2f}" if base.get(r.input) else "-"
+        mark = "*" if r.scaled_from is not None else ""
+        rows.append(
+            (
+                r.input,
+                r.tool + mark,
+                f"{r.elems:,}",
+                f"{r.seconds:.2f}",
+                f"{r.rate:,.0f}",
+                ratio,
+                f"{r.wall:.2f}",
+                f"{r.peak_mb:.0f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def below_floor(results: Sequence[Result]) -> list[str]:
+    """Inputs on which routewatch is slower than FLOOR x bgpdump."""
+    base = {r.input: r.rate for r in results if r.tool == "bgpdump"}
+    return [
+        r.input
+        for r in results
+        if r.tool == "routewatch" and base.get(r.input) and r.rate < FLOOR * base[r.input]
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Command line
+# ------------------------------------------------------------------------------------------
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--repeat-to",
+        type=int,
+        default=2_000_000,
+        metavar="N",
+        help="repeat each input to at least N elems (default 2,000,000)",
+    )
+    parser.add_argument(
+        "--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}"
+    )
+    parser.add_argument(
+        "--inputs",
+        default=",".join(i.name for i in INPUTS),
+        help="comma-separated subset of " + ",".join(i.name for i in INPUTS),
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: repeat to 100,000 elems (slow tools 20,000)",
+    )
+    parser.add_argument(
+        "--slow-elems",
+        type=int,
+        default=200_000,
+        metavar="N",
+        help="elems read by slow tools (mrtparse) before scaling",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "routewatch-bench-mrt",
+        help="where generated inputs are kept (default: %(default)s)",
+    )
+    parser.add_argument("--core", type=int, default=0, help="CPU core to pin tools to")
+    parser.add_argument("--child", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _selected(text: str, known: Sequence[str], what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)}; choose from {', '.join(known)}")
+    return names
+
+
+def _available(tool: str) -> bool:
+    if tool == "bgpdump":
+        return Path(BGPDUMP).exists() or shutil.which("bgpdump") is not None
+    module = {"routewatch": "routewatch.ingest.mrt", "pybgpkit": "pybgpkit_parser"}.get(tool, tool)
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 1 if routewatch is below the floor on some input."""
+    args = _arguments(argv)
+    if args.child:
+        _child(args.child[0], Path(args.child[1]))
+        return 0
+    tools = _selected(args.tools, TOOLS, "tools")
+    inputs = [
+        i for i in INPUTS if i.name in _selected(args.inputs, [i.name for i in INPUTS], "inputs")
+    ]
+    full = 100_000 if args.quick else args.repeat_to
+    slow = 20_000 if args.quick else min(args.slow_elems, full)
+    missing = [t for t in tools if not _available(t)]
+    if missing:
+        print(f"skipping tools that are not installed: {', '.join(missing)}", file=sys.stderr)
+    results = []
+    for spec in inputs:
+        per_copy = count_elems(prepare(spec, 1, args.cache_dir))
+        copies, slow_copies = copies_for(per_copy, full), copies_for(per_copy, slow)
+        path = prepare(spec, copies, args.cache_dir)
+        print(f"{spec.name}: {path} ({copies} x {per_copy:,} elems)", file=sys.stderr)
+        for tool in (t for t in tools if t not in missing):
+            results.append(_run_one(tool, spec, copies, slow_copies, args))
+            print(f"  {tool}: {results[-1].rate:,.0f} elems/s", file=sys.stderr)
+    print(table(results))
+    if any(r.scaled_from is not None for r in results):
+        print(
+            "* read fewer elems ("
+            + ", ".join(
+                f"{r.input} {r.scaled_from:,}" for r in results if r.scaled_from is not None
+            )
+            + ") and scaled to the full size; wall and peak MB are of the smaller run."
+        )
+    print(
+        f"machine: {os.cpu_count()} cores; each tool pinned to core {args.core}; "
+        "'seconds' excludes interpreter start and imports for Python tools ('wall' has them)."
+    )
+    slow_inputs = below_floor(results)
+    print(f"floor: routewatch >= {FLOOR:.0f}x bgpdump on every input; target {TARGET:.0f}x.")
+    if slow_inputs:
+        print(f"BELOW FLOOR on: {', '.join(slow_inputs)}")
+        return 1
+    return 0
+
+
+def _run_one(
+    tool: str, spec: Input, copies: int, slow_copies: int, args: argparse.Namespace
+) -> Result:
+    path = prepare(spec, copies, args.cache_dir)
+    if tool in WARM_UP:  # numba compiles (or loads its cache) on first use: not timed
+        run(tool, spec, prepare(spec, 1, args.cache_dir), args.core)
+    if tool in SLOW_TOOLS and slow_copies < copies:
+        small = prepare(spec, slow_copies, args.cache_dir)
+        return scaled(run(tool, spec, small, args.core), copies / slow_copies)
+    return run(tool, spec, path, args.core)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

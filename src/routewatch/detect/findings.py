@@ -1,0 +1,421 @@
+"""From offending spans to findings: the event builder every detector shares.
+
+Role: a detector *marks* spans (:class:`Marks`) with a :class:`Detail` — metric, culprit,
+accomplice, the offending segment and the evidence that decided it. :func:`build_findings`
+groups marked spans by (detail, prefix), merges each group's spans into continuous events
+(overlapping or touching intervals, across peers), measures each event's peak visibility
+(distinct peer ASNs), drops events below ``min_peer_asns`` and writes one FINDINGS row per
+event and detail (an event seen through several upstreams gives one row per upstream, each
+carrying the event's peak visibility) with its witnesses, a sample path and the ROV / IRR /
+bogon evidence. Details with the same :attr:`Detail.event_key` form one event.
+
+Pure: no I/O, no clock. Times are microseconds; open spans end at :data:`OPEN`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from routewatch.detect.methodology import Methodology
+from routewatch.detect.state import Catalog, Spans, peak_visibility
+from routewatch.detect.verdicts import PairVerdicts, References, Rel, pair_verdicts
+from routewatch.prefixes import format_prefix
+from routewatch.schemas import FINDINGS
+
+__all__ = [
+    "OPEN",
+    "DecidedBy",
+    "Detail",
+    "Edge",
+    "FindingsReport",
+    "Marks",
+    "Metric",
+    "build_findings",
+    "relation_name",
+    "union_events",
+]
+
+I64 = npt.NDArray[np.int64]
+OPEN = np.int64(1 << 62)
+
+
+class Metric(StrEnum):
+    """What a finding is; the M-values are METHODOLOGY §4's metrics."""
+
+    LEAK = "M1"
+    HIJACK = "M2"
+    BOGON_PREFIX = "M3"
+    BOGON_ASN = "M4"
+    RPKI_INVALID = "rpki-invalid"
+    BOGON_PREFIX_ADMIN = "M3-administrative"
+    BOGON_ASN_ADMIN = "M4-administrative"
+
+
+class DecidedBy(StrEnum):
+    """The evidence that decided a verdict."""
+
+    ASPA = "aspa"
+    RELATIONSHIPS = "relationships"
+    OTC = "otc"
+    RPKI = "rpki"
+    IRR = "irr"
+    ESTABLISHED = "established-origin"
+    BOGON_LIST = "bogon-list"
+    UNDETERMINED = "undetermined"
+
+
+_REL_NAMES: dict[int, str] = {
+    Rel.P2C: "provider",
+    Rel.C2P: "customer",
+    Rel.P2P: "peer",
+    Rel.SIBLING: "sibling",
+    Rel.UNKNOWN: "unknown",
+}
+
+
+def relation_name(code: int) -> str:
+    """Wire name of a relationship code as a's role towards b."""
+    return _REL_NAMES.get(int(code), "unknown")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A relationship edge a verdict used: a's role towards b and where it came from."""
+
+    asn_a: int
+    asn_b: int
+    relation: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Why a span offends: everything of a finding except time, prefix and witnesses.
+
+    ``accomplice_relation`` is the culprit's role towards the accomplice (``customer`` means
+    the accomplice is its provider). ``segment`` is the offending part of the path.
+    """
+
+    metric: Metric
+    culprit: int | None
+    accomplice: int | None
+    accomplice_relation: str | None
+    decided_by: DecidedBy
+    labels: tuple[str, ...] = ()
+    segment: tuple[int, ...] = ()
+    edges: tuple[Edge, ...] = ()
+    conflict_prefix: str | None = None
+    conflict_origins: tuple[int, ...] = ()
+    bogons: tuple[tuple[str, str, str, str, str], ...] = ()
+    #: what makes two details one event (visibility is judged per event); default: segment
+    group: tuple[int, ...] | None = None
+
+    @property
+    def event_key(self) -> tuple[str, int | None, tuple[int, ...]]:
+        """Details with the same key are one event; they differ only in path evidence."""
+        return self.metric.value, self.culprit, self.segment if self.group is None else self.group
+
+    @property
+    def accomplice_counts(self) -> bool:
+        """The "C" metric counts: culprit is a customer of the accomplice, or unknown."""
+        return self.accomplice is not None and self.accomplice_relation in {"customer", "unknown"}
+
+
+@dataclass
+class Marks:
+    """Spans marked by detectors, each with the id of an interned :class:`Detail`."""
+
+    details: list[Detail] = field(default_factory=list)
+    _ids: dict[Detail, int] = field(default_factory=dict)
+    _events: dict[tuple[str, int | None, tuple[int, ...]], int] = field(default_factory=dict)
+    _event_of: list[int] = field(default_factory=list)
+    _spans: list[I64] = field(default_factory=list)
+    _detail: list[I64] = field(default_factory=list)
+
+    def intern(self, detail: Detail) -> int:
+        """The id of a detail, interning it on first use."""
+        found = self._ids.get(detail)
+        if found is None:
+            found = len(self.details)
+            self._ids[detail] = found
+            self.details.append(detail)
+            self._event_of.append(self._events.setdefault(detail.event_key, len(self._events)))
+        return found
+
+    def event_of(self, details: I64) -> I64:
+        """Event-key id of each detail id."""
+        return np.asarray(self._event_of, np.int64)[details]
+
+    def add(self, spans: npt.NDArray[np.integer], detail: Detail) -> None:
+        """Mark span indices with a detail."""
+        if len(spans):
+            self._spans.append(np.asarray(spans, np.int64))
+            self._detail.append(np.full(len(spans), self.intern(detail), np.int64))
+
+    def arrays(self) -> tuple[I64, I64]:
+        """(span index, detail id) of every mark."""
+        if not self._spans:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(self._spans), np.concatenate(self._detail)
+
+
+@dataclass
+class FindingsReport:
+    """Counts of the event builder: events built, dropped for low visibility."""
+
+    events: int = 0
+    dropped_low_visibility: int = 0
+    by_metric: dict[str, int] = field(default_factory=dict)
+
+
+@nb.njit(cache=True)
+def union_events(key: I64, start: I64, end: I64) -> I64:
+    """Event id per row of rows sorted by (key, start): same key and overlapping/touching."""
+    n = len(key)
+    out = np.empty(n, np.int64)
+    event = -1
+    reach = np.int64(0)
+    for i in range(n):
+        if i == 0 or key[i] != key[i - 1] or start[i] > reach:
+            event += 1
+            reach = end[i]
+        elif end[i] > reach:
+            reach = end[i]
+        out[i] = event
+    return out
+
+
+def build_findings(
+    spans: Spans,
+    catalog: Catalog,
+    marks: Marks,
+    refs: References,
+    method: Methodology,
+    report: FindingsReport | None = None,
+) -> pa.Table:
+    """FINDINGS rows for the marked spans (see module doc)."""
+    report = report if report is not None else FindingsReport()
+    span_idx, detail = marks.arrays()
+    if len(span_idx) == 0:
+        return FINDINGS.empty_table()
+    prefix = spans.prefix[span_idx].astype(np.int64)
+    start = spans.start[span_idx]
+    end = spans.end_or(int(OPEN))[span_idx]
+    key = marks.event_of(detail) * np.int64(1 << 32) + prefix
+    order = np.lexsort((start, key))
+    span_idx, detail, prefix, start, end, key = (
+        a[order] for a in (span_idx, detail, prefix, start, end, key)
+    )
+    event = union_events(key, start, end)
+    n_events = int(event[-1]) + 1
+    asns = catalog.peer_asns()[spans.peer[span_idx]]
+    peak, peak_at = peak_visibility(event, start, end, asns, n_events)
+    bounds = np.flatnonzero(np.r_[True, event[1:] != event[:-1], True])
+    rows = []
+    for e in range(n_events):
+        lo, hi = int(bounds[e]), int(bounds[e + 1])
+        report.events += 1
+        if peak[e] < method.min_peer_asns:
+            report.dropped_low_visibility += 1
+            continue
+        for d_id in np.unique(detail[lo:hi]).tolist():
+            sub = np.flatnonzero(detail[lo:hi] == d_id) + lo
+            d = marks.details[d_id]
+            report.by_metric[d.metric.value] = report.by_metric.get(d.metric.value, 0) + 1
+            rows.append(
+                _row(
+                    spans,
+                    catalog,
+                    span_idx[sub],
+                    d,
+                    int(prefix[lo]),
+                    int(start[sub].min()),
+                    int(end[sub].max()),
+                    int(peak[e]),
+                    int(peak_at[e]),
+                    method,
+                )
+            )
+    table = pa.Table.from_pylist(rows, schema=FINDINGS)
+    return _with_verdict_evidence(table, refs)
+
+
+def _row(
+    spans: Spans,
+    catalog: Catalog,
+    members: I64,
+    d: Detail,
+    prefix: int,
+    start: int,
+    end: int,
+    peak: int,
+    peak_at: int,
+    method: Methodology,
+) -> dict[str, object]:
+    paths = Counter(spans.path[members].tolist())
+    sample = min(paths, key=lambda p: (-paths[p], p))
+    asns = catalog.path_asns[sample]
+    origin = None if catalog.path_as_set[sample] or not asns else asns[-1]
+    text = format_prefix(
+        catalog.prefix_afi[prefix],
+        catalog.prefix_hi[prefix],
+        catalog.prefix_lo[prefix],
+        catalog.prefix_len[prefix],
+    )
+    ident = f"{method.version}|{d.metric}|{d.culprit}|{d.segment}|{text}|{start}"
+    return {
+        "finding_id": hashlib.sha1(ident.encode()).hexdigest()[:16],
+        "methodology": method.version,
+        "metric": d.metric.value,
+        "culprit_asn": d.culprit,
+        "accomplice_asn": d.accomplice,
+        "accomplice_relation": d.accomplice_relation,
+        "accomplice_counts": d.accomplice_counts,
+        "decided_by": d.decided_by.value,
+        "labels": list(d.labels),
+        "prefix": text,
+        "afi": catalog.prefix_afi[prefix],
+        "prefix_hi": catalog.prefix_hi[prefix],
+        "prefix_lo": catalog.prefix_lo[prefix],
+        "prefix_len": catalog.prefix_len[prefix],
+        "origin_asn": origin,
+        "segment": list(d.segment),
+        "as_path": _path_text(asns, catalog.path_as_set[sample]),
+        "path_asns": list(asns),
+        "start": start,
+        "end": None if end >= OPEN else end,
+        "peak_visibility": peak,
+        "peak_at": peak_at if peak_at >= 0 else None,
+        "witnesses": _witnesses(spans, catalog, members),
+        "conflict_prefix": d.conflict_prefix,
+        "conflict_origins": list(d.conflict_origins),
+        "edges": [vars(edge) for edge in d.edges],
+        "bogons": [
+            dict(zip(("kind", "value", "category", "reason", "source"), b, strict=True))
+            for b in d.bogons
+        ],
+    }
+
+
+def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
+    text = " ".join(str(a) for a in asns)
+    return f"{text} {{set}}" if as_set else text
+
+
+def _witnesses(spans: Spans, catalog: Catalog, members: I64) -> list[dict[str, object]]:
+    seen: dict[int, tuple[int, int]] = {}
+    ends = spans.end[members]
+    for peer, start, end in zip(
+        spans.peer[members].tolist(),
+        spans.start[members].tolist(),
+        np.where(ends < 0, OPEN, ends).tolist(),
+        strict=True,
+    ):
+        first, last = seen.get(peer, (start, end))
+        seen[peer] = (min(first, start), max(last, end))
+    return [
+        {
+            "collector": catalog.peer_collector[peer],
+            "peer_ip": catalog.peer_ip[peer],
+            "peer_asn": catalog.peer_asn[peer],
+            "first_seen": first,
+            "last_seen": None if last >= OPEN else last,
+        }
+        for peer, (first, last) in sorted(seen.items())
+    ]
+
+
+def _with_verdict_evidence(table: pa.Table, refs: References) -> pa.Table:
+    """Fill the ROV and IRR columns of findings from the reference indexes."""
+    if table.num_rows == 0:
+        return table
+    origin = table.column("origin_asn")
+    origins = np.asarray(
+        origin.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False), np.int64
+    )
+    cols = [
+        np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+        for name in ("afi", "prefix_hi", "prefix_lo", "prefix_len")
+    ]
+    v = pair_verdicts(refs, cols[0], cols[1], cols[2], cols[3], origins)
+    rov_state, rov_reason, rov_vrps = _rov_columns(v, table.num_rows)
+    irr_state, irr_objects = _irr_columns(v, refs, table.num_rows)
+    for name, values in (
+        ("rov_state", rov_state),
+        ("rov_reason", rov_reason),
+        ("rov_vrps", rov_vrps),
+        ("irr_state", irr_state),
+        ("irr_objects", irr_objects),
+    ):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, table.schema.field(i), pa.array(values, table.schema[i].type))
+    return table
+
+
+def _rov_columns(v: PairVerdicts, n: int) -> tuple[list[object], list[object], list[object]]:
+    if v.rov is None:
+        return [None] * n, [None] * n, [None] * n
+    from routewatch.reference.rov import REASON_CODES, STATE_CODES
+
+    vrps = v.rov.index.vrps
+    texts = vrps.column("prefix").to_pylist()
+    maxlen = vrps.column("max_length").to_pylist()
+    asn = vrps.column("asn").to_pylist()
+    states: list[object] = []
+    reasons: list[object] = []
+    evidence: list[object] = []
+    for i in range(n):
+        states.append(STATE_CODES[int(v.rov.state[i])].value)
+        reasons.append(REASON_CODES[int(v.rov.reason[i])].value)
+        rows: list[dict[str, object]] = []
+        for role, found in (
+            ("matched", v.rov.matched_vrps(i)),
+            ("unmatched-as", v.rov.unmatched_as_vrps(i)),
+            ("unmatched-length", v.rov.unmatched_length_vrps(i)),
+        ):
+            rows.extend(
+                {"prefix": texts[r], "max_length": maxlen[r], "asn": asn[r], "role": role}
+                for r in found.tolist()
+            )
+        evidence.append(rows)
+    return states, reasons, evidence
+
+
+def _irr_columns(
+    v: PairVerdicts, refs: References, n: int
+) -> tuple[list[object], list[object]]:
+    if v.irr is None or refs.irr is None:
+        return [None] * n, [None] * n
+    from routewatch.reference.irr import IRR_STATES
+
+    routes = refs.irr.routes
+    texts = routes.column("prefix").to_pylist()
+    origin = routes.column("origin").to_pylist()
+    source = routes.column("source").to_pylist()
+    auth = routes.column("authoritative").to_pylist()
+    states: list[object] = []
+    evidence: list[object] = []
+    for i in range(n):
+        states.append(IRR_STATES[int(v.irr.state[i])].value)
+        matched = set(v.irr.matched(i).tolist())
+        evidence.append(
+            [
+                {
+                    "prefix": texts[r],
+                    "origin": origin[r],
+                    "source": source[r],
+                    "authoritative": auth[r],
+                    "matched": r in matched,
+                }
+                for r in v.irr.covering(i).tolist()
+            ]
+        )
+    return states, evidence

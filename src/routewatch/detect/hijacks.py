@@ -1,0 +1,400 @@
+"""M2 hijacks and mis-originations: MOAS and sub-MOAS against established origins.
+
+Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
+
+- A (prefix, origin) *pair* is visible over the union of its spans at all peers. Its origin
+  is **established** from the start of the data when it was in a RIB entry; at
+  ``window_start`` when seen in the baseline (``baseline_days`` before it); and in any case
+  ``establish_hours`` after the start of its first continuous visibility at least that long.
+  "First seen wins" is not evidence, inside the baseline either.
+- Each visibility interval I of a pair (Q, X) is judged at its start against the other
+  origins of Q and of every prefix covering Q established strictly before it (AS_SET origins
+  take no part); an interval that began in the baseline is judged like any other, so a
+  hijack running into the window is clipped, not legitimised:
+  * X established for Q or a covering prefix → no conflict;
+  * some other origin established → conflict: a hijack with culprit X unless X is
+    RPKI-valid or IRR-registered for Q, or X is a sibling or direct customer/provider of an
+    established origin. Decided by ``rpki`` when X is RPKI-invalid, else
+    ``established-origin``. ARTEMIS labels: ``exact`` (same prefix, MOAS) or ``sub-prefix``
+    (sub-MOAS), ``type-0``.
+  * only not-yet-established origins overlap I → RPKI decides (X invalid while another is
+    valid), else IRR (X unregistered while another is registered), else a MOAS with an
+    undetermined culprit, counted against no AS. X RPKI-valid, IRR-registered or related →
+    nothing.
+- An RPKI-invalid interval that produced no M2 finding is an ``rpki-invalid`` finding (an
+  RPKI problem of its origin, not a hijack).
+
+Accomplice (M2C): the origin's direct upstream in each path. Type-1 (forged first hop) is
+not detected here (see leaks for ASPA); sub-MOAS under a prefix shorter than the partition's
+bucket width is only seen when both are in the same partition (see :mod:`.partition`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from routewatch.detect.findings import (
+    OPEN,
+    DecidedBy,
+    Detail,
+    Edge,
+    Marks,
+    Metric,
+    relation_name,
+    union_events,
+)
+from routewatch.detect.methodology import Methodology
+from routewatch.detect.paths import FlatPaths
+from routewatch.detect.routes import Routes
+from routewatch.detect.state import Catalog, Spans
+from routewatch.detect.verdicts import References, Rel, pair_verdicts
+from routewatch.prefixes import format_prefix, mask_words
+
+__all__ = ["HijackReport", "mark_hijacks"]
+
+I64 = npt.NDArray[np.int64]
+_NEVER = int(OPEN)
+_VALID, _INVALID = 1, 2
+_REGISTERED = 2
+_RELATED = frozenset({Rel.P2C, Rel.C2P, Rel.SIBLING})
+
+
+@dataclass
+class HijackReport:
+    """Counts: pairs, candidate prefixes, conflicts and how they were resolved."""
+
+    pairs: int = 0
+    candidate_prefixes: int = 0
+    conflicts: int = 0
+    exempt: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, why: str) -> None:
+        """Count a conflict that is not a hijack, by reason."""
+        self.exempt[why] = self.exempt.get(why, 0) + 1
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    prefix: npt.NDArray[np.int32]
+    origin: I64
+    of_route: I64
+    route_order: I64  # routes grouped by pair: route_order[route_bounds[p]:route_bounds[p+1]]
+    route_bounds: I64
+    iv_pair: I64  # intervals, sorted by pair then start
+    iv_start: I64
+    iv_end: I64
+    iv_bounds: I64
+    est_at: I64
+    rov: npt.NDArray[np.int8]
+    irr: npt.NDArray[np.int8]
+
+
+def mark_hijacks(
+    spans: Spans,
+    routes: Routes,
+    paths: FlatPaths,
+    catalog: Catalog,
+    refs: References,
+    method: Methodology,
+    window_start: int,
+    marks: Marks,
+    report: HijackReport | None = None,
+) -> None:
+    """Mark hijack (M2) and rpki-invalid spans (see module doc)."""
+    report = report if report is not None else HijackReport()
+    if len(routes) == 0:
+        return
+    pairs = _pairs(spans, routes, catalog, refs, method, window_start)
+    report.pairs += len(pairs.prefix)
+    by_prefix = _pairs_by_prefix(pairs)
+    covers = _covering(catalog, np.unique(pairs.prefix))
+    m2_intervals: set[int] = set()
+    for q in _candidates(pairs, by_prefix, covers):
+        report.candidate_prefixes += 1
+        _judge_prefix(q, pairs, by_prefix, covers, spans, routes, paths, catalog, refs,
+                      marks, report, m2_intervals)  # fmt: skip
+    _mark_rpki_invalid(pairs, spans, routes, paths, refs, marks, m2_intervals)
+
+
+# ------------------------------------------------------------------------------ pairs
+def _pairs(
+    spans: Spans,
+    routes: Routes,
+    catalog: Catalog,
+    refs: References,
+    method: Methodology,
+    window_start: int,
+) -> _Pairs:
+    origins = catalog.origins()[routes.path]
+    key = (routes.prefix.astype(np.int64) << 32) | (origins + 1)
+    uniq, of_route = np.unique(key, return_inverse=True)
+    prefix = (uniq >> 32).astype(np.int32)
+    origin = (uniq & 0xFFFFFFFF) - 1
+    pair_of_span = of_route[routes.of_span]
+    end = spans.end_or(_NEVER)
+    order = np.lexsort((spans.start, pair_of_span))
+    sp, st, en = pair_of_span[order], spans.start[order], end[order]
+    event = union_events(sp, st, en)
+    n_iv = int(event[-1]) + 1 if len(event) else 0
+    iv_start = np.full(n_iv, _NEVER, np.int64)
+    np.minimum.at(iv_start, event, st)
+    iv_end = np.zeros(n_iv, np.int64)
+    np.maximum.at(iv_end, event, en)
+    iv_pair = np.zeros(n_iv, np.int64)
+    iv_pair[event] = sp
+    baseline_from = window_start - method.baseline_us
+    in_baseline = np.zeros(n_iv, np.bool_)
+    early = spans.rib[order] | ((st < window_start) & (en > baseline_from))
+    np.logical_or.at(in_baseline, event, early)
+    from_rib = np.zeros(n_iv, np.bool_)
+    np.logical_or.at(from_rib, event, spans.rib[order])
+    grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
+                     _NEVER)  # fmt: skip
+    est = np.where(from_rib, np.int64(-1),
+                   np.minimum(grown, np.where(in_baseline, window_start, _NEVER)))  # fmt: skip
+    est_at = np.full(len(uniq), _NEVER, np.int64)
+    np.minimum.at(est_at, iv_pair, est)
+    bounds = np.zeros(len(uniq) + 1, np.int64)
+    np.cumsum(np.bincount(iv_pair, minlength=len(uniq)), out=bounds[1:])
+    v = pair_verdicts(
+        refs,
+        np.asarray(catalog.prefix_afi, np.uint8)[prefix],
+        np.asarray(catalog.prefix_hi, np.uint64)[prefix],
+        np.asarray(catalog.prefix_lo, np.uint64)[prefix],
+        np.asarray(catalog.prefix_len, np.uint8)[prefix],
+        origin,
+    )
+    route_order = np.argsort(of_route, kind="stable").astype(np.int64)
+    route_bounds = np.zeros(len(uniq) + 1, np.int64)
+    np.cumsum(np.bincount(of_route, minlength=len(uniq)), out=route_bounds[1:])
+    return _Pairs(prefix, origin, of_route, route_order, route_bounds, iv_pair, iv_start,
+                  iv_end, bounds, est_at, v.rov_state, v.irr_state)  # fmt: skip
+
+
+def _pairs_by_prefix(pairs: _Pairs) -> dict[int, list[int]]:
+    """Prefix id -> its pairs with an origin (pairs are sorted by prefix already)."""
+    idx = np.flatnonzero(pairs.origin >= 0)
+    pref = pairs.prefix[idx]
+    if len(pref) == 0:
+        return {}
+    bounds = np.flatnonzero(np.r_[True, pref[1:] != pref[:-1], True]).tolist()
+    heads = pref[bounds[:-1]].tolist()
+    return {h: idx[a:b].tolist() for h, a, b in zip(heads, bounds[:-1], bounds[1:], strict=True)}
+
+
+def _covering(catalog: Catalog, ids: npt.NDArray[np.int32]) -> dict[int, list[int]]:
+    """Prefix id -> ids of the strictly covering prefixes among ``ids``."""
+    afi = np.asarray(catalog.prefix_afi, np.int64)[ids]
+    hi = np.asarray(catalog.prefix_hi, np.uint64)[ids]
+    lo = np.asarray(catalog.prefix_lo, np.uint64)[ids]
+    length = np.asarray(catalog.prefix_len, np.int64)[ids]
+    out: dict[int, list[int]] = {}
+    for fam, size in ((4, 32), (6, 128)):
+        fam_mask = afi == fam
+        for n in np.unique(length[fam_mask]).tolist():
+            outer = np.flatnonzero(fam_mask & (length == n))
+            inner = np.flatnonzero(fam_mask & (length > n))
+            if len(inner) == 0:
+                continue
+            m_hi, m_lo = mask_words(n)
+            if n <= 64:
+                keys = hi[outer]
+                sort = np.argsort(keys)
+                want = hi[inner] & np.uint64(m_hi)
+                pos = np.searchsorted(keys[sort], want)
+                ok = pos < len(outer)
+                ok[ok] = keys[sort][pos[ok]] == want[ok]
+                hits = zip(inner[ok].tolist(), outer[sort][pos[ok]].tolist(), strict=True)
+            else:
+                table = {(int(hi[o]), int(lo[o])): o for o in outer.tolist()}
+                found = (
+                    (i, table.get((int(hi[i]), int(lo[i]) & m_lo))) for i in inner.tolist()
+                )
+                hits = ((i, o) for i, o in found if o is not None)  # type: ignore[assignment]
+            for i, o in hits:
+                out.setdefault(int(ids[i]), []).append(int(ids[o]))
+        _ = size
+    return out
+
+
+def _candidates(
+    pairs: _Pairs, by_prefix: dict[int, list[int]], covers: dict[int, list[int]]
+) -> list[int]:
+    """Prefixes with at least two distinct origins among themselves and their covers."""
+    out = []
+    for q, own in by_prefix.items():
+        if len(own) < 2 and q not in covers:
+            continue
+        origins = {int(pairs.origin[i]) for i in own}
+        for c in covers.get(q, ()):
+            origins.update(int(pairs.origin[i]) for i in by_prefix.get(c, ()))
+            if len(origins) > 1:
+                break
+        if len(origins) > 1:
+            out.append(q)
+    return sorted(out)
+
+
+# ------------------------------------------------------------------------------ judging
+def _judge_prefix(
+    q: int,
+    pairs: _Pairs,
+    by_prefix: dict[int, list[int]],
+    covers: dict[int, list[int]],
+    spans: Spans,
+    routes: Routes,
+    paths: FlatPaths,
+    catalog: Catalog,
+    refs: References,
+    marks: Marks,
+    report: HijackReport,
+    m2_intervals: set[int],
+) -> None:
+    universe = [(q, i) for i in by_prefix[q]] + [
+        (c, i) for c in covers.get(q, ()) for i in by_prefix.get(c, ())
+    ]
+    for pair in by_prefix[q]:
+        x = int(pairs.origin[pair])
+        x_est = min(int(pairs.est_at[i]) for c, i in universe if int(pairs.origin[i]) == x)
+        for iv in range(int(pairs.iv_bounds[pair]), int(pairs.iv_bounds[pair + 1])):
+            start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
+            if x_est < start:
+                continue
+            others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x]
+            established = [(c, i) for c, i in others if int(pairs.est_at[i]) < start]
+            concurrent = [(c, i) for c, i in others if _overlaps(pairs, i, start, end)]
+            if not established and not concurrent:
+                continue
+            report.conflicts += 1
+            detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, report)
+            if detail is None:
+                continue
+            m2_intervals.add(iv)
+            _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks)
+
+
+def _overlaps(pairs: _Pairs, i: int, start: int, end: int) -> bool:
+    lo, hi = int(pairs.iv_bounds[i]), int(pairs.iv_bounds[i + 1])
+    return bool(((pairs.iv_start[lo:hi] < end) & (pairs.iv_end[lo:hi] > start)).any())
+
+
+def _related(refs: References, x: int, others: list[int]) -> bool:
+    return any(refs.relation_of(x, y) in _RELATED for y in others)
+
+
+def _decide(
+    q: int,
+    pair: int,
+    x: int,
+    established: list[tuple[int, int]],
+    concurrent: list[tuple[int, int]],
+    pairs: _Pairs,
+    catalog: Catalog,
+    refs: References,
+    report: HijackReport,
+) -> Detail | None:
+    """The M2 detail of a conflicting interval, or None when it is not a hijack."""
+    if pairs.rov[pair] == _VALID:
+        report.skip("rpki-valid")
+        return None
+    if pairs.irr[pair] == _REGISTERED:
+        report.skip("irr-registered")
+        return None
+    group = established or concurrent
+    other_origins = sorted({int(pairs.origin[i]) for _, i in group})
+    if _related(refs, x, other_origins):
+        report.skip("related-origin")
+        return None
+    exact = any(c == q for c, _ in group)
+    conflict_prefix = min((c for c, _ in group), key=lambda c: catalog.prefix_len[c])
+    labels: tuple[str, ...] = (
+        "moas" if exact else "sub-moas", "exact" if exact else "sub-prefix", "type-0"
+    )
+    edges = tuple(
+        Edge(x, y, relation_name(refs.relation_of(x, y)),
+             refs.relation_source(x, y) or "none")
+        for y in other_origins
+    )  # fmt: skip
+    invalid = pairs.rov[pair] == _INVALID
+    if established:
+        decided = DecidedBy.RPKI if invalid else DecidedBy.ESTABLISHED
+        culprit: int | None = x
+    elif invalid and any(pairs.rov[i] == _VALID for _, i in group):
+        decided, culprit = DecidedBy.RPKI, x
+    elif pairs.irr[pair] >= 0 and any(pairs.irr[i] == _REGISTERED for _, i in group):
+        decided, culprit = DecidedBy.IRR, x
+    else:
+        decided, culprit = DecidedBy.UNDETERMINED, None
+        labels = (*labels, "no-established-origin")
+    text = format_prefix(
+        catalog.prefix_afi[conflict_prefix],
+        catalog.prefix_hi[conflict_prefix],
+        catalog.prefix_lo[conflict_prefix],
+        catalog.prefix_len[conflict_prefix],
+    )
+    return Detail(Metric.HIJACK, culprit, None, None, decided, labels, (x,), edges, text,
+                  tuple(other_origins))  # fmt: skip
+
+
+def _mark_interval(
+    pair: int,
+    start: int,
+    end: int,
+    detail: Detail,
+    pairs: _Pairs,
+    spans: Spans,
+    routes: Routes,
+    paths: FlatPaths,
+    refs: References,
+    marks: Marks,
+    *,
+    upstreams: bool = True,
+) -> None:
+    """Mark the spans of ``pair`` inside [start, end] (one detail per direct upstream)."""
+    lo, hi = int(pairs.route_bounds[pair]), int(pairs.route_bounds[pair + 1])
+    for r in pairs.route_order[lo:hi].tolist():
+        members = routes.spans(r)
+        members = members[(spans.start[members] >= start) & (spans.start[members] <= end)]
+        if len(members) == 0:
+            continue
+        path = int(routes.path[r])
+        marks.add(members, _with_upstream(detail, paths, path, refs) if upstreams else detail)
+
+
+def _with_upstream(detail: Detail, paths: FlatPaths, path: int, refs: References) -> Detail:
+    seq = paths.path(path)
+    if detail.culprit is None or len(seq) < 2:
+        return detail
+    upstream = seq[-2]
+    code = refs.relation_of(detail.culprit, upstream)
+    edge = Edge(detail.culprit, upstream, relation_name(code),
+                refs.relation_source(detail.culprit, upstream) or "none")  # fmt: skip
+    return Detail(
+        detail.metric, detail.culprit, upstream, relation_name(code), detail.decided_by,
+        detail.labels, (upstream, *detail.segment), (*detail.edges, edge),
+        detail.conflict_prefix, detail.conflict_origins, group=detail.segment,
+    )  # fmt: skip
+
+
+def _mark_rpki_invalid(
+    pairs: _Pairs,
+    spans: Spans,
+    routes: Routes,
+    paths: FlatPaths,
+    refs: References,
+    marks: Marks,
+    m2_intervals: set[int],
+) -> None:
+    for pair in np.flatnonzero((pairs.rov == _INVALID) & (pairs.origin >= 0)).tolist():
+        x = int(pairs.origin[pair])
+        for iv in range(int(pairs.iv_bounds[pair]), int(pairs.iv_bounds[pair + 1])):
+            if iv in m2_intervals:
+                continue
+            detail = Detail(Metric.RPKI_INVALID, x, None, None, DecidedBy.RPKI, ("rpki-invalid",),
+                            (x,))  # fmt: skip
+            start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
+            _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks,
+                           upstreams=False)  # fmt: skip

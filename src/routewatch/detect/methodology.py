@@ -1,0 +1,124 @@
+"""The versioned measurement methodology: every threshold of METHODOLOGY.md in one object.
+
+A :class:`Methodology` is a frozen dataclass; each published version is one module-level
+instance (:data:`RW_2026_1`) found by name in :data:`METHODOLOGIES`. Changing a default means
+adding a new instance with a new ``version``, never editing an old one. Detectors take the
+object as an argument (no global lookups), and every stored result is stamped with
+``version``. :meth:`Methodology.describe` prints it (CLI, dashboard methodology page).
+
+Failure modes: :func:`methodology` raises :class:`~routewatch.errors.ConfigError` for an
+unknown version name, listing the known ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from routewatch.errors import ConfigError
+
+__all__ = ["METHODOLOGIES", "RW_2026_1", "Methodology", "methodology"]
+
+_US_PER_MINUTE = 60_000_000
+_US_PER_HOUR = 60 * _US_PER_MINUTE
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """Every number detection and scoring use, under one version name."""
+
+    version: str
+    #: an event counts only when its peak visibility reaches this many distinct peer ASNs
+    min_peer_asns: int
+    #: origins seen over this many days before the window are established at its start
+    baseline_days: int
+    #: an origin first seen inside the data is established after this much visibility
+    establish_hours: int
+    #: incident weight: d < short_minutes -> short_weight; d < day_hours -> 1; else floor(d/day)+1
+    short_minutes: int
+    short_weight: float
+    day_hours: int
+    #: Action 1 = max(0, 1 - own_coefficient * (M2+M3+M4) - customer_coefficient * (M2C+M3C+M4C))
+    own_coefficient: float
+    customer_coefficient: float
+    #: M7RPKI = max(0, valid share - invalid_penalty * invalid share)
+    invalid_penalty: float
+    #: M5 score = exp(-spoofer_constant * sqrt(x))
+    spoofer_constant: float
+    #: band edges: ready >= ready_edge, aspiring >= aspiring_edge, else lagging
+    ready_edge: float
+    aspiring_edge: float
+    #: prefix bucket width in leading bits of prefix_hi (partitioning; not a measurement rule)
+    bucket_bits_v4: int
+    bucket_bits_v6: int
+
+    def weight(self, duration_us: int) -> float:
+        """Weight of an incident lasting ``duration_us`` microseconds inside the window."""
+        if duration_us < self.short_minutes * _US_PER_MINUTE:
+            return self.short_weight
+        day = self.day_hours * _US_PER_HOUR
+        if duration_us < day:
+            return 1.0
+        return float(math.floor(duration_us / day) + 1)
+
+    @property
+    def establish_us(self) -> int:
+        """``establish_hours`` in microseconds."""
+        return self.establish_hours * _US_PER_HOUR
+
+    @property
+    def baseline_us(self) -> int:
+        """``baseline_days`` in microseconds."""
+        return self.baseline_days * 24 * _US_PER_HOUR
+
+    def action1_score(self, own: float, customers: float) -> float:
+        """Action 1 (Filtering) score from own (M2+M3+M4) and customer (C) weight sums."""
+        return max(0.0, 1.0 - self.own_coefficient * own - self.customer_coefficient * customers)
+
+    def spoofer_score(self, prefixes: int) -> float:
+        """Action 2 (M5) score from the number of prefixes that leaked spoofed packets."""
+        return math.exp(-self.spoofer_constant * math.sqrt(prefixes))
+
+    def band(self, score: float | None) -> str:
+        """The band of an action score: ready, aspiring, lagging or no-data."""
+        if score is None:
+            return "no-data"
+        if score >= self.ready_edge:
+            return "ready"
+        return "aspiring" if score >= self.aspiring_edge else "lagging"
+
+    def describe(self) -> str:
+        """The methodology as aligned ``name = value`` lines, version first."""
+        items = asdict(self)
+        width = max(len(name) for name in items)
+        return "\n".join(f"{name:<{width}} = {value}" for name, value in items.items())
+
+
+RW_2026_1 = Methodology(
+    version="rw-2026.1",
+    min_peer_asns=2,
+    baseline_days=7,
+    establish_hours=24,
+    short_minutes=30,
+    short_weight=0.5,
+    day_hours=24,
+    own_coefficient=0.1,
+    customer_coefficient=0.05,
+    invalid_penalty=10.0,
+    spoofer_constant=0.7224,
+    ready_edge=0.90,
+    aspiring_edge=0.50,
+    bucket_bits_v4=8,
+    bucket_bits_v6=16,
+)
+
+METHODOLOGIES: dict[str, Methodology] = {RW_2026_1.version: RW_2026_1}
+
+
+def methodology(version: str) -> Methodology:
+    """The methodology of a version name such as ``rw-2026.1``."""
+    try:
+        return METHODOLOGIES[version]
+    except KeyError:
+        known = ", ".join(sorted(METHODOLOGIES))
+        raise ConfigError(f"unknown methodology version {version!r}; known: {known}") from None

@@ -1,0 +1,62 @@
+"""Scores, bands and roll-ups per methodology version (METHODOLOGY §4–§6).
+
+Data flow::
+
+    INCIDENTS ─┐
+    pairs      ├─► compute_asn_metrics ─► ASN_METRICS ─► compute_action_scores ─► ACTION_SCORES
+    Spoofer,   │        (scores.py)                          (+ bands.py)            │
+    contacts ──┘                                                                     ▼
+    Registry, MANRS, VRPs ─► asn_areas ─► ASN_AREAS ─► compute_rollups ─► AREA_READINESS,
+                                                        (rollups.py)      AREA_SUMMARIES
+
+Everything here is pure (no I/O, no clock): Arrow tables and the methodology object in,
+Arrow tables out, each row stamped with the month and the methodology version. The store
+(:mod:`routewatch.store`) persists the outputs.
+"""
+
+from __future__ import annotations
+
+from routewatch.metrics.bands import BANDS, Band, band_of, bands_of
+from routewatch.metrics.rollups import (
+    AREA_READINESS,
+    AREA_SUMMARIES,
+    ASN_AREAS,
+    Rollups,
+    asn_areas,
+    compute_rollups,
+)
+from routewatch.metrics.scores import (
+    ACTION_SCORES,
+    ANNOUNCED_PAIRS,
+    ASN_METRICS,
+    ASN_VISIBILITY,
+    INCIDENT_METRICS,
+    Action,
+    Window,
+    compute_action_scores,
+    compute_asn_metrics,
+    weigh_incidents,
+)
+
+__all__ = [
+    "ACTION_SCORES",
+    "ANNOUNCED_PAIRS",
+    "AREA_READINESS",
+    "AREA_SUMMARIES",
+    "ASN_AREAS",
+    "ASN_METRICS",
+    "ASN_VISIBILITY",
+    "BANDS",
+    "INCIDENT_METRICS",
+    "Action",
+    "Band",
+    "Rollups",
+    "Window",
+    "asn_areas",
+    "band_of",
+    "bands_of",
+    "compute_action_scores",
+    "compute_asn_metrics",
+    "compute_rollups",
+    "weigh_incidents",
+]

@@ -1,0 +1,183 @@
+"""Open any reference file and find the registered format that reads it.
+
+Role: the one place that turns a path into bytes. Compression is recognised by magic bytes,
+never by the file name (gzip ``1f 8b``, bzip2 ``BZh``, xz ``fd 37 7a 58 5a 00``, zstd
+``28 b5 2f fd``) and removed transparently, so every loader reads ``x``, ``x.gz`` and a
+misnamed ``x.cache`` alike. :func:`detect` hands the first 64 KiB of the decompressed content
+and the file name to every :class:`~routewatch.reference.base.Format` in
+:data:`~routewatch.reference.base.FORMATS` and returns the one that accepts it.
+
+Failure modes: a file that no format accepts raises
+:class:`~routewatch.errors.UnsupportedFormatError` naming the known formats; a file that
+cannot be opened raises :class:`~routewatch.errors.InputError`. A cut-off or corrupt
+compressed stream is not fatal: :func:`read_head` and :func:`numbered_lines` return what could
+be decompressed (the latter adds a :class:`~routewatch.reference.base.LineProblem`), so a
+truncated download is still recognised and its complete lines still load. When several
+formats accept
+the same content the first registered wins (registration order is the import order of
+:data:`LOADER_MODULES`).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import importlib
+import io
+import lzma
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, cast
+
+import zstandard
+
+from routewatch.errors import InputError, UnsupportedFormatError
+from routewatch.reference.base import FORMATS, Format, LineProblem, RefKind, Snapshot
+
+__all__ = [
+    "DECOMPRESSION_ERRORS",
+    "HEAD_SIZE",
+    "LOADER_MODULES",
+    "detect",
+    "import_loaders",
+    "load_any",
+    "numbered_lines",
+    "open_binary",
+    "open_text",
+    "read_all_text",
+    "read_head",
+]
+
+#: How much decompressed content a format's sniffer sees.
+HEAD_SIZE = 64 * 1024
+
+#: Every module that registers reference formats; importing them fills ``FORMATS``.
+LOADER_MODULES: tuple[str, ...] = (
+    "routewatch.reference.rpki",
+    "routewatch.reference.bogons",
+    "routewatch.reference.irr",
+    "routewatch.reference.asrel",
+    "routewatch.reference.registry",
+    "routewatch.reference.peeringdb",
+    "routewatch.reference.manrs",
+    "routewatch.reference.spoofer",
+)
+
+#: What reading a damaged compressed stream can raise (everything before it was returned).
+DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (
+    EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError,
+)
+
+_GZIP = b"\x1f\x8b"
+_BZIP2 = b"BZh"
+_XZ = b"\xfd7zXZ\x00"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+
+
+def import_loaders() -> list[Format]:
+    """Import every loader module so that all formats are registered; returns the registry."""
+    for module in LOADER_MODULES:
+        importlib.import_module(module)
+    return FORMATS
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading, decompressing gzip, bzip2, xz or zstd by its magic bytes.
+
+    Reading a cut-off or corrupt compressed stream raises one of :data:`DECOMPRESSION_ERRORS`
+    at the point of damage; everything before it has been returned (see
+    :func:`numbered_lines`).
+    """
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot open {path}: {exc.strerror}; check the path") from exc
+    magic = raw.read(6)
+    raw.seek(0)
+    if magic.startswith(_GZIP):
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if magic.startswith(_BZIP2):
+        return cast(IO[bytes], bz2.BZ2File(raw, mode="rb"))
+    if magic.startswith(_XZ):
+        return cast(IO[bytes], lzma.LZMAFile(raw, mode="rb"))
+    if magic.startswith(_ZSTD):
+        return _open_zstd(raw)
+    return raw
+
+
+def _open_zstd(raw: IO[bytes]) -> IO[bytes]:
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+    return cast(IO[bytes], io.BufferedReader(cast(io.RawIOBase, reader)))
+
+
+def numbered_lines(path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) of the decompressed text; a cut-off or corrupt compressed
+    stream ends the iteration with a :class:`LineProblem` instead of an exception."""
+    lineno = 0
+    with open_text(path) as stream:
+        try:
+            for lineno, line in enumerate(stream, start=1):
+                yield lineno, line
+        except DECOMPRESSION_ERRORS as exc:
+            problems.append(LineProblem(str(path), lineno + 1,
+                                        f"compressed stream is cut off or corrupt: {exc}"))
+
+
+def read_all_text(path: Path, problems: list[LineProblem]) -> str:
+    """The whole decompressed text (for formats that are one JSON document); a cut-off
+    stream gives what could be read plus a :class:`LineProblem`."""
+    return "".join(line for _, line in numbered_lines(path, problems))
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open ``path`` as UTF-8 text (decompressed; undecodable bytes become U+FFFD)."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace", newline=None)
+
+
+def read_head(path: Path, size: int = HEAD_SIZE) -> bytes:
+    """The first ``size`` bytes of the decompressed content (fewer for a short file).
+
+    A truncated or corrupt compressed stream yields what could be decompressed.
+    """
+    chunks: list[bytes] = []
+    with open_binary(path) as stream:
+        remaining = size
+        while remaining > 0:
+            try:
+                chunk = stream.read(min(remaining, 4096))  # small reads: keep what came out
+            except DECOMPRESSION_ERRORS:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def detect(path: Path, kind: RefKind | None = None) -> Format:
+    """The registered format that reads ``path`` (restricted to ``kind`` when given)."""
+    head = read_head(path)
+    candidates = [f for f in FORMATS if kind is None or f.kind == kind]
+    for fmt in candidates:
+        if fmt.sniff(head, path.name):
+            return fmt
+    known = ", ".join(f"{f.name} ({f.kind.value})" for f in candidates) or "none registered"
+    wanted = f" of kind {kind.value}" if kind is not None else ""
+    raise UnsupportedFormatError(
+        f"{path}: content matches no known reference format{wanted}. Known formats: {known}. "
+        "Check that the file is complete and uncompressed or gzip/bzip2/xz/zstd-compressed."
+    )
+
+
+def load_any(paths: Sequence[Path], kind: RefKind | None = None) -> Snapshot:
+    """Detect the format of every path (all must agree) and load them as one snapshot."""
+    if not paths:
+        raise InputError("no file given; pass at least one reference file")
+    import_loaders()
+    formats = [detect(p, kind) for p in paths]
+    names = {f.name for f in formats}
+    if len(names) > 1:
+        listing = ", ".join(f"{p} -> {f.name}" for p, f in zip(paths, formats, strict=True))
+        raise InputError(f"files of different formats cannot be loaded together: {listing}")
+    return formats[0].load(list(paths))

@@ -1,0 +1,86 @@
+"""Detection over real data: RIS rrc21, 2016-08-11 16:00-16:15, with the 2016-05-27 ROAs and
+the nearest AS relationships (toposcope 2018-01; see TIMELINE.md for the gaps).
+
+Each pinned result was checked by hand against the bgpdump text of the same file
+(../shared/data/mrt/bgpdump-expect/updates.20160811.1600.gz.bgp.gz), the ROA list and the
+relationship file; the reason is written next to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MRT = DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz"
+ROAS = DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt"
+RELS = DATA / "asrel" / "toposcope_asrel_201801.txt"
+
+pytestmark = pytest.mark.skipif(
+    not (MRT.exists() and ROAS.exists() and RELS.exists()), reason="shared data not present"
+)
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    from routewatch.cli.detect import _mrt_batches, build_references
+    from routewatch.detect.engine import detect
+    from routewatch.detect.scenario import parse_time
+
+    refs = build_references((ROAS,), (), (RELS,), (), (), (), ())
+    window = (parse_time("2016-08-11T16:00:00Z"), parse_time("2016-08-11T16:15:00Z"))
+    return detect(_mrt_batches((MRT,), []), refs, window=window)
+
+
+def _findings(result: Any, **match: object) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = result.findings.to_pylist()
+    return [r for r in rows if all(r[k] == v for k, v in match.items())]
+
+
+def test_private_asn_behind_26077_is_m4_of_26077(result: Any) -> None:
+    # bgpdump: at 16:00:33 peer AS24482 and at 16:00:52 peer AS58308 switch
+    # 107.178.10.0/24 to "... 174 26077 64514": private AS64514 behind AS26077, which
+    # Cogent (AS174) passes on. Culprit = first non-bogon AS after the bogon towards the
+    # collector (26077); accomplice = its upstream 174; two peer ASes -> reported.
+    rows = _findings(result, metric="M4", prefix="107.178.10.0/24")
+    assert [(r["culprit_asn"], r["accomplice_asn"], r["peak_visibility"]) for r in rows] == [
+        (26077, 174, 2)
+    ]
+    assert rows[0]["bogons"][0]["value"] == "64514"
+    assert rows[0]["bogons"][0]["category"] == "full"
+
+
+def test_rpki_invalid_as_for_22368(result: Any) -> None:
+    # ROA list: 200.93.128.0/19-24 names AS19429 only; AS22368 announces 200.93.150.0/24
+    # (path "... 12956 3816 22368") -> invalid, reason "as"; no other origin conflicts, so
+    # it is an RPKI problem of AS22368, not a hijack.
+    rows = _findings(result, metric="rpki-invalid", prefix="200.93.150.0/24")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["culprit_asn"], row["rov_state"], row["rov_reason"]) == (22368, "invalid", "as")
+    assert {(v["prefix"], v["asn"], v["role"]) for v in row["rov_vrps"]} == {
+        ("200.93.128.0/19", 19429, "unmatched-as")
+    }
+    assert not _findings(result, metric="M2", prefix="200.93.150.0/24")
+
+
+def test_hairpin_leak_by_62282(result: Any) -> None:
+    # 194.0.19.0/24 "... 6939 49550 62282 8764 51172 44358": the 2018 relationships say
+    # 8764|62282|-1 and 49550|62282|-1 -> AS62282 passes a route of its provider AS8764 to
+    # its provider AS49550: RFC 7908 type 1, accomplice AS49550 (accepted from a customer).
+    rows = _findings(result, metric="M1", culprit_asn=62282, prefix="194.0.19.0/24")
+    assert rows and all(r["accomplice_asn"] == 49550 for r in rows)
+    assert rows[0]["labels"] == ["type-1-hairpin"]
+    assert rows[0]["decided_by"] == "relationships"
+    edges = {(e["asn_a"], e["asn_b"], e["relation"]) for e in rows[0]["edges"]}
+    assert edges == {(8764, 62282, "provider"), (62282, 49550, "customer")}
+
+
+def test_route_state_counts_are_consistent(result: Any) -> None:
+    state = result.report.state
+    # 41,234 elems in the file; 22 of them are session state changes (bgpdump STATE lines)
+    assert state.rib + state.announce + state.withdraw + state.state == 41234
+    assert state.state == 22
+    assert state.duplicates > 0

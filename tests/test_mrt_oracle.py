@@ -1,0 +1,155 @@
+"""Oracle: routewatch's bgpdump formatter against Debian's ``bgpdump -m`` on real MRT files.
+
+For every real MRT file in ``../shared/data/mrt`` (a few of the large series files), the lines
+of :func:`bgpdump_lines` over all batches must equal ``bgpdump -m FILE`` and, where bgpdump's
+own test expectation ships, that expectation. The only differences allowed are the deliberate
+ones of ``docs/bgpdump-differences.md``, counted per file in :data:`DIFFERENCES`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import ipaddress
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from routewatch.ingest.mrt import read_elems
+from routewatch.ingest.mrt.bgpdump import bgpdump_lines
+
+pytestmark = pytest.mark.oracle
+
+MRT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mrt"
+BGPDUMP = shutil.which("bgpdump")
+EXPECT = MRT / "bgpdump-expect"
+
+
+def _mrt_files() -> list[Path]:
+    if not MRT.is_dir():
+        return []
+    files: list[Path] = []
+    for sub in ("ris", "ris_historical", "routeviews", "misc", "lab"):
+        files += sorted(p for p in (MRT / sub).iterdir() if p.is_file())
+    files += sorted(p for p in EXPECT.iterdir() if not p.name.endswith(".bgp.gz"))
+    for series in sorted((MRT / "series").iterdir()):
+        caches = sorted(series.glob("*.cache"))
+        files += caches[:1] if "rrc12" in series.name else caches[:4]
+    return files
+
+
+#: Deliberate differences per file name: {difference kind: number of lines}. Kinds:
+#: ``masked-prefix`` bgpdump prints NLRI host bits (we print the canonical prefix);
+#: ``bgp5-withdraw-prefix`` bgpdump prints the peer address as a type 5 withdrawn prefix;
+#: ``extra`` lines we recover after the point where bgpdump stops or skips records.
+DIFFERENCES: dict[str, dict[str, int]] = {
+    "updates.nlri_mask_trailing_bits.gz": {"masked-prefix": 1},
+    "ris-rrc00_updates.19990903.1041.gz": {"bgp5-withdraw-prefix": 25},
+}
+
+
+def _ours(path: Path) -> list[str]:
+    lines: list[str] = []
+    for batch in read_elems(path):
+        lines += bgpdump_lines(batch)
+    return lines
+
+
+def _bgpdump(path: Path) -> list[str]:
+    """``bgpdump -m`` of ``path``; bgpdump picks its decompressor by the file name, so
+    compressed files with another suffix (the ``.cache`` series) are linked under one."""
+    assert BGPDUMP is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        target = path
+        head = path.read_bytes()[:3]
+        if head[:2] == b"\x1f\x8b" and path.suffix != ".gz":
+            target = Path(tmp) / (path.name + ".gz")
+            target.symlink_to(path)
+        elif head == b"BZh" and path.suffix != ".bz2":
+            target = Path(tmp) / (path.name + ".bz2")
+            target.symlink_to(path)
+        out = subprocess.run([BGPDUMP, "-m", str(target)], capture_output=True, check=False)
+    return out.stdout.decode("utf-8", "replace").splitlines()
+
+
+def _classify(ours: str, ref: str) -> str:
+    o, r = ours.split("|"), ref.split("|")
+    if o[0] == r[0] == "BGP" and o[2] == r[2] == "W" and o[:5] == r[:5]:
+        if r[5].startswith(r[3] + "/"):
+            return "bgp5-withdraw-prefix"
+    if len(o) == len(r) == 15 and o[:13] == r[:13] and o[14:] == r[14:]:
+        return "aggregator-length"
+    if o[:5] == r[:5] and o[6:] == r[6:] and _same_net(o[5], r[5]):
+        return "masked-prefix"
+    return f"UNEXPECTED: ours={ours!r} bgpdump={ref!r}"
+
+
+def _same_net(ours: str, ref: str) -> bool:
+    try:
+        return ipaddress.ip_network(ref, strict=False) == ipaddress.ip_network(ours)
+    except ValueError:
+        return False
+
+
+def differences(ours: list[str], ref: list[str]) -> Counter[str]:
+    """Kinds of the line differences between our lines and bgpdump's.
+
+    Same-position pairs are classified; when the line counts differ, a line diff counts the
+    lines only we print (``only-ours``: records bgpdump skips or stops before) and the lines
+    only bgpdump prints (``only-bgpdump``: what it makes of damaged records).
+    """
+    kinds: Counter[str] = Counter()
+    if len(ours) == len(ref):
+        for a, b in zip(ours, ref, strict=True):
+            if a != b:
+                kinds[_classify(a, b)] += 1
+        return kinds
+    matcher = difflib.SequenceMatcher(None, ours, ref, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for a, b in zip(ours[i1:i2], ref[j1:j2], strict=True):
+                kinds[_classify(a, b)] += 1
+            continue
+        if i2 > i1:
+            kinds["only-ours"] += i2 - i1
+        if j2 > j1:
+            kinds["only-bgpdump"] += j2 - j1
+    return kinds
+
+
+@pytest.mark.skipif(BGPDUMP is None or not MRT.is_dir(), reason="needs bgpdump and shared data")
+@pytest.mark.parametrize("path", _mrt_files(), ids=lambda p: p.name)
+def test_matches_bgpdump(path: Path) -> None:
+    ours = _ours(path)
+    kinds = differences(ours, _bgpdump(path))
+    assert dict(kinds) == DIFFERENCES.get(path.name, {})
+
+
+def _expect_pairs() -> list[tuple[Path, Path]]:
+    if not EXPECT.is_dir():
+        return []
+    pairs = []
+    for exp in sorted(EXPECT.glob("*.bgp.gz")):
+        name = exp.name[: -len(".bgp.gz")]
+        candidates = [EXPECT / name, *sorted((MRT / "ris").glob(f"*{name.split('.', 1)[1]}"))]
+        candidates += sorted((MRT / "misc").glob(name))
+        for cand in candidates:
+            if cand.is_file():
+                pairs.append((exp, cand))
+                break
+    return pairs
+
+
+@pytest.mark.skipif(not MRT.is_dir(), reason="needs the shared data directory")
+@pytest.mark.parametrize("expect,path", _expect_pairs(), ids=lambda p: p.name)
+def test_matches_bgpdump_expectation(expect: Path, path: Path) -> None:
+    with gzip.open(expect, "rt", encoding="utf-8", errors="replace") as fh:
+        ref = fh.read().splitlines()
+    kinds = differences(_ours(path), ref)
+    assert dict(kinds) == DIFFERENCES.get(path.name, {})
