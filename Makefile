@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-DEBS    = bgpdump
+DEBS    = bgpdump chromium
 
 .PHONY: install system-deps demo test lint bench
 
@@ -24,7 +24,7 @@ $(BIN)/routewatch: pyproject.toml
 install: system-deps $(BIN)/routewatch
 
 demo: install
-	$(BIN)/routewatch mrt stats data/sample/mrt/*
+	$(BIN)/routewatch demo
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -16,6 +16,8 @@ What it does, in one run:
    with no origin (AS_SET), and random /24 and /48 routes (mostly uncovered).
 4. Both validators classify every pair; the script checks that state and reason agree on
    all of them and prints pairs/s of each and the ratio (the floor is 10x).
+5. Bogons: the same prefixes against the packaged IANA set plus the real Team Cymru
+   fullbogons of 2024-03-10 (~145,000 rows), BogonIndex against py-radix ``search_best``.
 
 Run: ``.venv/bin/python benchmarks/lookups.py [--pairs N] [--vrps N]``.
 """
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +38,7 @@ import pyarrow.compute as pc
 import radix
 
 from routewatch.prefixes import format_prefix
+from routewatch.reference.bogons import BogonIndex, iana_bogon_prefixes, load_cymru_fullbogons
 from routewatch.reference.rov import VrpIndex
 from routewatch.reference.rpki import (
     load_rcynic_scan_roas,
@@ -45,6 +49,7 @@ from routewatch.reference.rpki import (
 from routewatch.schemas import VRPS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rpki"
+BOGONS = DATA.parent / "bogons"
 FLOOR = 10.0
 _NOT_FOUND, _VALID, _INVALID = 0, 1, 2
 _NONE, _AS, _LENGTH, _AS_LENGTH = 0, 1, 2, 3
@@ -183,8 +188,11 @@ def _set_bits(
     return hi, lo
 
 
-def radix_validate(vrps: pa.Table, pairs: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+def radix_validate(
+    vrps: pa.Table, pairs: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """RFC 6811 with py-radix: search_covering, then the rules in Python."""
+    started = time.perf_counter()
     tree = radix.Radix()
     for prefix, max_length, asn in zip(
         vrps["prefix"].to_pylist(),
@@ -194,7 +202,7 @@ def radix_validate(vrps: pa.Table, pairs: dict[str, np.ndarray]) -> tuple[np.nda
     ):
         node = tree.add(prefix)
         node.data.setdefault("vrps", []).append((asn, max_length))
-    built = time.perf_counter()
+    built = time.perf_counter() - started
     texts = pairs["text"]
     state = np.empty(len(texts), dtype=np.uint8)
     reason = np.empty(len(texts), dtype=np.uint8)
@@ -229,7 +237,7 @@ def radix_validate(vrps: pa.Table, pairs: dict[str, np.ndarray]) -> tuple[np.nda
             state[i] = _INVALID
             reason[i] = _LENGTH if as_match else (_AS if length_ok else _AS_LENGTH)
     elapsed = time.perf_counter() - start
-    return state, reason, np.array([built, elapsed])
+    return state, reason, (built, elapsed)
 
 
 def main() -> int:
@@ -253,7 +261,13 @@ def main() -> int:
         format_prefix(int(a), int(h), int(lw), int(ln))
         for a, h, lw, ln in zip(pairs["afi"], pairs["hi"], pairs["lo"], pairs["len"], strict=True)
     ]
+    rov_ok = bench_rov(vrps, pairs)
+    bogons_ok = bench_bogons(pairs)
+    return 0 if rov_ok and bogons_ok else 1
 
+
+def bench_rov(vrps: pa.Table, pairs: dict[str, Any]) -> bool:
+    """ROV of every pair with both validators; True when they agree and the floor is met."""
     t0 = time.perf_counter()
     index = VrpIndex.build(vrps)
     t1 = time.perf_counter()
@@ -266,31 +280,72 @@ def main() -> int:
     t3 = time.perf_counter()
     rw_rate = len(result) / (t3 - t2)
     print(
-        f"routewatch: build {t1 - t0:.2f} s, first call (numba compile/load) {t2 - t1:.2f} s, "
-        f"validate {len(result):,} pairs {t3 - t2:.3f} s = {rw_rate:,.0f} pairs/s"
+        f"ROV routewatch: build {t1 - t0:.2f} s, first call (numba compile/load) {t2 - t1:.2f} s,"
+        f" validate {len(result):,} pairs {t3 - t2:.3f} s = {rw_rate:,.0f} pairs/s"
     )
-
-    r_state, r_reason, times = radix_validate(vrps, pairs)
-    radix_rate = len(r_state) / times[1]
+    r_state, r_reason, (build, elapsed) = radix_validate(vrps, pairs)
+    radix_rate = len(r_state) / elapsed
     print(
-        f"py-radix:   build {times[0] - t3:.2f} s, validate {len(r_state):,} pairs "
-        f"{times[1]:.2f} s = {radix_rate:,.0f} pairs/s"
+        f"ROV py-radix:   build {build:.2f} s, validate {len(r_state):,} pairs "
+        f"{elapsed:.2f} s = {radix_rate:,.0f} pairs/s"
     )
-
     states = np.bincount(result.state, minlength=3)
     reasons = np.bincount(result.reason, minlength=4)
     print(
-        f"states: not-found {states[0]:,}, valid {states[1]:,}, invalid {states[2]:,}; "
+        f"ROV states: not-found {states[0]:,}, valid {states[1]:,}, invalid {states[2]:,}; "
         f"reasons: as {reasons[1]:,}, length {reasons[2]:,}, as-length {reasons[3]:,}"
     )
     disagree = np.flatnonzero((result.state != r_state) | (result.reason != r_reason))
     if len(disagree):
         i = int(disagree[0])
-        print(f"DISAGREE on {len(disagree):,} pairs, first: {pairs['text'][i]} AS{pairs['asn'][i]}")
-        return 1
+        print(f"ROV DISAGREE on {len(disagree):,} pairs, first: {pairs['text'][i]}")
+        return False
     ratio = rw_rate / radix_rate
-    print(f"agree on all {len(result):,} pairs; speed-up {ratio:.1f}x (floor {FLOOR:.0f}x)")
-    return 0 if ratio >= FLOOR else 1
+    print(f"ROV agree on all {len(result):,} pairs; speed-up {ratio:.1f}x (floor {FLOOR:.0f}x)")
+    return ratio >= FLOOR
+
+
+def bench_bogons(pairs: dict[str, Any]) -> bool:
+    """Bogon category of every pair's prefix: routewatch's BogonIndex against py-radix
+    search_best over the same rows (packaged IANA set + real Team Cymru fullbogons)."""
+    cymru = load_cymru_fullbogons(sorted(BOGONS.glob("team-cymru_fullbogons-ipv?_20240310.txt")))
+    table = pa.concat_tables([iana_bogon_prefixes().table, cymru.table])
+    t0 = time.perf_counter()
+    index = BogonIndex.build(table)
+    t1 = time.perf_counter()
+    codes, _ = index.prefix_category(pairs["afi"], pairs["hi"], pairs["lo"], pairs["len"])
+    t2 = time.perf_counter()
+    rw_rate = len(codes) / (t2 - t1)
+    tree = radix.Radix()
+    priority = {"exempt": 0, "full": 1, "administrative": 2}
+    for prefix, category in zip(
+        table["prefix"].to_pylist(), table["category"].to_pylist(), strict=True
+    ):
+        node = tree.add(prefix)
+        old = node.data.get("category")
+        if old is None or priority[category] < priority[old]:
+            node.data["category"] = category
+    t3 = time.perf_counter()
+    code_of = {"exempt": 0, "full": 1, "administrative": 2}
+    expected = np.zeros(len(codes), dtype=np.uint8)
+    for i, text in enumerate(pairs["text"]):
+        node = tree.search_best(text)
+        if node is not None:
+            expected[i] = code_of[node.data["category"]]
+    t4 = time.perf_counter()
+    radix_rate = len(codes) / (t4 - t3)
+    counts = np.bincount(codes, minlength=3)
+    print(
+        f"bogons: {table.num_rows:,} rows; routewatch build {t1 - t0:.2f} s, "
+        f"{rw_rate:,.0f} prefixes/s; py-radix build {t3 - t2:.2f} s, {radix_rate:,.0f} "
+        f"prefixes/s; full {counts[1]:,}, administrative {counts[2]:,}, none {counts[0]:,}"
+    )
+    disagree = np.flatnonzero(codes != expected)
+    if len(disagree):
+        print(f"bogons DISAGREE on {len(disagree):,}, first: {pairs['text'][int(disagree[0])]}")
+        return False
+    print(f"bogons agree on all {len(codes):,}; speed-up {rw_rate / radix_rate:.1f}x")
+    return True
 
 
 def time_loaders(vrps: pa.Table, tmp: Path) -> None:

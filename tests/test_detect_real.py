@@ -84,3 +84,51 @@ def test_route_state_counts_are_consistent(result: Any) -> None:
     assert state.rib + state.announce + state.withdraw + state.state == 41234
     assert state.state == 22
     assert state.duplicates > 0
+
+
+# --------------------------------------------------------------------------------------------
+# RIS rrc04, 2021-01-01 04:55-09:00 (50 update files), AFRINIC VRPs of 2022-01-02 (the nearest;
+# ROAs created after 2021-01-01 are in it too — see the notes) and the 2018-01 relationships.
+# The window starts at 05:00, so 04:55-05:00 is the baseline.
+# --------------------------------------------------------------------------------------------
+SERIES = DATA / "mrt" / "series" / "rrc04_20210101"
+AFRINIC = DATA / "rpki" / "ripe-archive_afrinic-tal_roas_20220102.csv"
+
+
+@pytest.fixture(scope="module")
+def rrc04() -> Any:
+    if not (SERIES.is_dir() and AFRINIC.exists()):
+        pytest.skip("rrc04 series not present")
+    from routewatch.cli.detect import _mrt_batches, build_references
+    from routewatch.detect.engine import detect
+    from routewatch.detect.scenario import parse_time
+
+    refs = build_references((AFRINIC,), (), (RELS,), (), (), (), ())
+    window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T09:00:00Z"))
+    return detect(_mrt_batches(tuple(sorted(SERIES.glob("*.cache"))), []), refs, window=window)
+
+
+def test_documentation_asns_behind_132717(rrc04: Any) -> None:
+    # From 06:53:43 paths such as "29222 174 9498 9829 132717 132717 132717 132717 65542
+    # 65544" carry AS65542 and AS65544 (RFC 5398 documentation ASNs) behind AS132717: the
+    # first non-bogon AS after them towards the collector is 132717 (culprit); its upstream
+    # 9829 is its provider in the relationship file (9829|132717|-1), so M4C counts.
+    rows = _findings(rrc04, metric="M4", prefix="117.239.162.0/24")
+    assert [(r["culprit_asn"], r["accomplice_asn"], r["accomplice_relation"]) for r in rows] == [
+        (132717, 9829, "customer")
+    ]
+    assert {b["value"] for b in rows[0]["bogons"]} == {"65542", "65544"}
+    incidents = rrc04.incidents.to_pylist()
+    assert any(i["metric"] == "M4C" and i["asn"] == 9829 for i in incidents)
+
+
+def test_rpki_invalid_38001(rrc04: Any) -> None:
+    # 154.16.236.0/24 from AS38001 (07:18:21-07:22:06): the ROA 154.16.0.0/16-24 AS61317
+    # (valid since 2019-04-02, so it existed then) covers it and names another AS -> invalid,
+    # reason "as". (The 2022 snapshot also holds a 2021-03-31 ROA for AS133752, shown as
+    # evidence too: the snapshot-date gap TIMELINE.md warns about.)
+    rows = _findings(rrc04, metric="rpki-invalid", prefix="154.16.236.0/24")
+    assert len(rows) == 1
+    assert (rows[0]["culprit_asn"], rows[0]["rov_reason"]) == (38001, "as")
+    assert ("154.16.0.0/16", 61317) in {(v["prefix"], v["asn"]) for v in rows[0]["rov_vrps"]}
+    assert rows[0]["end"] is not None  # withdrawn inside the window

@@ -160,5 +160,27 @@ def test_incidents_command_formats(tmp_path: Path) -> None:
     data = json.loads(runner.invoke(incidents, ["--in", str(tmp_path), "--format", "json",
                                                 "--kind", "hijack"]).output)  # fmt: skip
     assert sorted(r["weight"] for r in data if r["metric"] == "M2") == [0.5, 1.0, 2.0, 5.0]
+    assert all(isinstance(r["prefixes"], list) for r in data)
+    assert [r["end"] for r in data if r["asn"] == 667] == [None]
     csv_out = runner.invoke(incidents, ["--in", str(tmp_path), "--format", "csv"]).output
-    assert csv_out.splitlines()[0].startswith("asn,metric,start,end")
+    assert csv_out.splitlines()[0].startswith("incident_id,asn,metric,scored,start,end")
+
+
+def test_spans_export_and_visibility_series() -> None:
+    from routewatch.detect.engine import PartitionRun
+    from routewatch.detect.export import paths_table, spans_table, visibility_series
+    from routewatch.schemas import ROUTE_PATHS, ROUTE_SPANS
+
+    s = load_scenario(Path(__file__).parent / "scenarios" / "state_session_reset.toml")
+    run = PartitionRun(s.refs)
+    run.feed(s.elems)
+    spans = run.spans()
+    table = spans_table(spans, run.catalog)
+    assert table.schema.equals(ROUTE_SPANS) and table.num_rows == len(spans)
+    assert paths_table(run.catalog).schema.equals(ROUTE_PATHS)
+    horizon = int(spans.start.max()) + HOUR
+    group = np.zeros(len(spans), np.int64)
+    _, _, count = visibility_series(group, spans.start, spans.end_or(horizon),
+                                    run.catalog.peer_asns()[spans.peer])  # fmt: skip
+    # 2 peer ASes; 6939 withdraws at 01:10; 2914's reset at 01:20; its table is back at 01:30
+    assert count.tolist() == [2, 1, 0, 1, 0]

@@ -47,8 +47,35 @@ def _mrt_files() -> list[Path]:
 #: ``bgp5-withdraw-prefix`` bgpdump prints the peer address as a type 5 withdrawn prefix;
 #: ``extra`` lines we recover after the point where bgpdump stops or skips records.
 DIFFERENCES: dict[str, dict[str, int]] = {
+    # bgpdump prints the NLRI bytes as they are; we clear host bits beyond the length
     "updates.nlri_mask_trailing_bits.gz": {"masked-prefix": 1},
+    # deprecated type 5 records: bgpdump prints the peer address as the withdrawn prefix
     "ris-rrc00_updates.19990903.1041.gz": {"bgp5-withdraw-prefix": 25},
+    "ris-rrc00_updates.19991214.1621.gz": {"bgp5-withdraw-prefix": 1363},
+    "ris-rrc00_updates.20000102.2014.gz": {"bgp5-withdraw-prefix": 675},
+    # damaged record at offset 188: bgpdump reads it as 2042 garbage withdrawals and stops;
+    # we resynchronise and decode the rest of the file
+    "ris-rrc00_updates.20000325.0345.gz": {
+        "bgp5-withdraw-prefix": 2,
+        "only-ours": 5680,
+        "only-bgpdump": 2042,
+    },
+    # records 4 bytes longer than declared: bgpdump stops after the first entry
+    "ris-rrc00_bview.20000111.0032.gz": {"only-ours": 452017},
+    # 4-byte AGGREGATOR in a 2-byte TABLE_DUMP record: bgpdump ignores the attribute length
+    "openbgpd_rib_table": {"aggregator-length": 1},
+    # ADD-PATH NLRI in non-ADD-PATH subtypes: both tools misread them (different garbage)
+    "bird_bgp": {"masked-prefix": 6},
+    "bird6_bgp": {"only-ours": 2, "only-bgpdump": 10, "masked-prefix": 2},
+}
+
+
+#: bgpdump's own expectations were written by a bgpdump that clears NLRI host bits (upstream
+#: fixed difference 1 after Debian's 1.6.2), so they agree with routewatch on that file.
+EXPECTATION_DIFFERENCES: dict[str, dict[str, int]] = {
+    name: kinds
+    for name, kinds in DIFFERENCES.items()
+    if name != "updates.nlri_mask_trailing_bits.gz"
 }
 
 
@@ -78,9 +105,13 @@ def _bgpdump(path: Path) -> list[str]:
 
 def _classify(ours: str, ref: str) -> str:
     o, r = ours.split("|"), ref.split("|")
-    if o[0] == r[0] == "BGP" and o[2] == r[2] == "W" and o[:5] == r[:5]:
-        if r[5].startswith(r[3] + "/"):
-            return "bgp5-withdraw-prefix"
+    if (
+        o[0] == r[0] == "BGP"
+        and o[2] == r[2] == "W"
+        and o[:5] == r[:5]
+        and r[5].startswith(r[3] + "/")
+    ):
+        return "bgp5-withdraw-prefix"
     if len(o) == len(r) == 15 and o[:13] == r[:13] and o[14:] == r[14:]:
         return "aggregator-length"
     if o[:5] == r[:5] and o[6:] == r[6:] and _same_net(o[5], r[5]):
@@ -152,4 +183,4 @@ def test_matches_bgpdump_expectation(expect: Path, path: Path) -> None:
     with gzip.open(expect, "rt", encoding="utf-8", errors="replace") as fh:
         ref = fh.read().splitlines()
     kinds = differences(_ours(path), ref)
-    assert dict(kinds) == DIFFERENCES.get(path.name, {})
+    assert dict(kinds) == EXPECTATION_DIFFERENCES.get(path.name, {})

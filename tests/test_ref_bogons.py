@@ -336,3 +336,18 @@ def test_longest_match_property(
     index = BogonIndex.build(table)
     asked = [text(b, n) for b, n in queries]
     assert categorise(index, asked) == [_brute(rows, q) for q in asked]
+
+
+def test_empty_prefix_table_matches_nothing() -> None:
+    """An index over no bogon prefixes (e.g. ASN-only checks) answers 'none', not a crash."""
+    import numpy as np
+
+    from routewatch import schemas
+    from routewatch.reference.bogons import BogonIndex
+
+    index = BogonIndex.build(schemas.BOGON_PREFIXES.empty_table(), schemas.BOGON_ASNS.empty_table())
+    codes, rows = index.prefix_category(
+        np.array([4], np.uint8), np.array([10 << 56], np.uint64), np.array([0], np.uint64),
+        np.array([8], np.uint8),
+    )
+    assert codes.tolist() == [0] and rows.tolist() == [-1]

@@ -114,6 +114,22 @@ def test_routinator_json_csv_and_csvcompat_agree() -> None:
     assert tables[1].table.column("ta").to_pylist()[0] == "apnic"
 
 
+def test_converted_real_vrps_read_the_same_in_every_format() -> None:
+    """150 real AFRINIC VRPs written as rpki-client JSON, Routinator JSON and CSV (see
+    PROVENANCE.md) load to the same rows, and the first 59 equal the archive excerpt's."""
+    name = "afrinic-vrps_20220102"
+    snaps = [
+        load_rpki_client_json([DATA / f"rpki-client_{name}.json"]),
+        load_routinator_json([DATA / f"routinator_{name}.json"]),
+        load_routinator_csv([DATA / f"routinator_{name}.csv"]),
+    ]
+    assert {s.table.num_rows for s in snaps} == {150}
+    assert all(rows(s.table) == rows(snaps[0].table) for s in snaps)
+    archive = load_ripe_archive_csv([RIPE], min_rows=1).table
+    assert snaps[0].table.slice(0, 59).to_pylist() == archive.slice(0, 59).to_pylist()
+    assert all(s.as_of == dt.date(2022, 1, 2) for s in snaps)
+
+
 @pytest.mark.parametrize(
     ("path", "name"),
     [
@@ -131,6 +147,9 @@ def test_formats_are_sniffed_from_content(path: Path, name: str) -> None:
 
 def test_aspa_format_sniffed_when_asked_for_aspas() -> None:
     assert detect(RPKI_CLIENT, RefKind.ASPAS).name == "rpki-client-json-aspas"
+    aspa_only = DATA / "rpki-client_aspas-only_invented.json"
+    assert detect(aspa_only).name == "rpki-client-json-aspas"  # no ROAs: not a VRP file
+    assert load_aspas([aspa_only]).table.num_rows == 3
 
 
 # --- malformed and implausible input ------------------------------------------------------------

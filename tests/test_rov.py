@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,6 +133,39 @@ def test_evidence_lists_the_vrps_routinator_would(afrinic: VrpIndex) -> None:
     assert len(result.unmatched_as_vrps(0)) == 0
     by_length = afrinic.vrps.take(result.unmatched_length_vrps(0))
     assert by_length.column("asn").to_pylist() == [37119, 37119]
+
+
+def test_unmatched_as_follows_routinator_regardless_of_length() -> None:
+    """10.1.2.128/25 from AS64498: 0.0.0.0/0 (AS64503) and 10.1.0.0/16 (AS64499) name
+    other ASes although neither allows /25 -> unmatched-as; 10.0.0.0/8 names AS64498 but
+    stops at /16 -> unmatched-length."""
+    p = parse_prefix("10.1.2.128/25")
+    result = EDGE.validate([4], [p.hi], [p.lo], [25], [64498])
+    names = EDGE.vrps.column("prefix").to_pylist()
+    assert sorted(names[r] for r in result.unmatched_as_vrps(0)) == ["0.0.0.0/0", "10.1.0.0/16"]
+    assert [names[r] for r in result.unmatched_length_vrps(0)] == ["10.0.0.0/8"]
+    assert len(result.matched_vrps(0)) == 0
+
+
+def test_evidence_table_for_many_routes() -> None:
+    routes = [(r, o) for r, o, _, _ in EDGE_CASES]
+    parsed = [parse_prefix(r) for r, _ in routes]
+    result = EDGE.validate(
+        [p.afi for p in parsed],
+        [p.hi for p in parsed],
+        [p.lo for p in parsed],
+        [p.length for p in parsed],
+        [o or 0 for _, o in routes],
+        [o is not None for _, o in routes],
+    )
+    table = result.evidence()
+    assert table.column_names == ["route", "vrp_row", "role"]
+    for i in range(len(routes)):
+        mine = table.filter(pc.equal(table["route"], i))
+        assert sorted(mine["vrp_row"].to_pylist()) == sorted(result.covering_vrps(i).tolist())
+        roles = set(mine["role"].to_pylist())
+        assert ("matched" in roles) == (result.state_of(i) is RovState.VALID)
+    assert result.evidence([3, 3]).num_rows == 2 * result.evidence([3]).num_rows
 
 
 # --- hand-built edge cases, one documented rule each -----------------------------------------

@@ -75,6 +75,8 @@ __all__ = [
     "ORIGINS",
     "PEERINGDB_NETWORKS",
     "RECORD_TYPES",
+    "ROUTE_PATHS",
+    "ROUTE_SPANS",
     "SPOOFABLE_PREFIXES",
     "SPOOFER_TESTS",
     "VRPS",
@@ -533,4 +535,32 @@ INCIDENTS = pa.schema(
         pa.field("finding_ids", pa.list_(pa.string())),
     ],
     metadata={"routewatch.schema": "incidents/1"},
+)
+
+#: Route state output: peer ``(collector, peer_ip, peer_asn)`` had path ``path_id`` for the
+#: prefix over [start, end); ``end`` null = still open when the data ended.
+ROUTE_SPANS = pa.schema(
+    [
+        pa.field("collector", pa.string()),
+        pa.field("peer_ip", pa.string(), nullable=False),
+        pa.field("peer_asn", pa.uint32(), nullable=False),
+        *prefix_fields(),
+        pa.field("path_id", pa.uint32(), nullable=False),
+        pa.field("origin_asn", pa.uint32()),
+        pa.field("start", _TS, nullable=False),
+        pa.field("end", _TS),
+        pa.field("from_rib", pa.bool_(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "route-spans/1"},
+)
+
+#: The interned paths ROUTE_SPANS refers to (ids are per run / partition).
+ROUTE_PATHS = pa.schema(
+    [
+        pa.field("path_id", pa.uint32(), nullable=False),
+        pa.field("path_asns", pa.list_(pa.uint32()), nullable=False),
+        pa.field("as_set", pa.bool_(), nullable=False),
+        pa.field("only_to_customer", pa.uint32()),
+    ],
+    metadata={"routewatch.schema": "route-paths/1"},
 )

@@ -108,8 +108,10 @@ def build_references(
     )  # fmt: skip
 
 
-def _sorted_batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
-    order = pc.sort_indices(table, sort_keys=[("timestamp", "ascending")])
+def _sorted_batches(table: pa.Table, *keys: str) -> Iterator[pa.RecordBatch]:
+    """Batches in time order (a stable sort: equal times keep their order, or ``keys``)."""
+    sort_keys = [(k, "ascending") for k in ("timestamp", *keys)]
+    order = pc.sort_indices(table, sort_keys=sort_keys)
     yield from table.take(order).combine_chunks().to_batches(max_chunksize=65536)
 
 
@@ -134,7 +136,8 @@ def _lake_batches(lake: Path, start: int, end: int) -> Iterator[pa.RecordBatch]:
     stop = dt.datetime.fromtimestamp(end / 1e6, dt.UTC)
     table = scan_lake(lake, start=begin, end=stop).to_table(columns=ELEMS.names)
     if table.num_rows:
-        yield from _sorted_batches(table)
+        # files come back in no particular order; within one file the MRT offset is its order
+        yield from _sorted_batches(table, "record_offset")
 
 
 @click.command()
@@ -240,32 +243,45 @@ def _summary(result: Detection, out: Path, version: str) -> str:
 # ----------------------------------------------------------------------------- incidents
 _COLUMNS = ("asn", "metric", "start", "end", "duration", "weight", "visibility", "prefixes",
             "sample_path")  # fmt: skip
+_RECORD = ("incident_id", "asn", "metric", "scored", "start", "end", "duration_s", "weight",
+           "peak_visibility", "culprit_asns", "accomplice_asns", "accomplice_relation",
+           "prefixes", "origins", "decided_by", "labels", "sample_path")  # fmt: skip
 
 
-def _prefixes(prefixes: list[str], *, full: bool) -> str:
-    if full or len(prefixes) <= 3:
+def _prefixes(prefixes: list[str]) -> str:
+    if len(prefixes) <= 3:
         return " ".join(prefixes)
     return " ".join(prefixes[:3]) + f" (+{len(prefixes) - 3})"
 
 
-def _rows(table: pa.Table, *, full: bool = True) -> list[dict[str, object]]:
-    rows = []
-    for r in table.to_pylist():
-        rows.append({
-            "asn": r["asn"],
-            "metric": r["metric"],
-            "start": _iso(r["start"]),
-            "end": _iso(r["end"]) if r["end"] is not None else "open",
-            "duration": _duration(float(r["duration_s"])),
-            "weight": r["weight"],
-            "visibility": r["peak_visibility"],
-            "prefixes": _prefixes(r["prefixes"] or [], full=full),
-            "sample_path": r["sample_path"],
-        })  # fmt: skip
-    return rows
+def _display(r: dict[str, object]) -> list[str]:
+    """One incident as the text table's cells."""
+    end = r["end"]
+    prefixes = r["prefixes"]
+    cells = {
+        "asn": "-" if r["asn"] is None else str(r["asn"]),
+        "metric": str(r["metric"]),
+        "start": _iso(r["start"]),
+        "end": "open" if end is None else _iso(end),
+        "duration": _duration(float(str(r["duration_s"]))),
+        "weight": str(r["weight"]),
+        "visibility": str(r["peak_visibility"]),
+        "prefixes": _prefixes(prefixes if isinstance(prefixes, list) else []),
+        "sample_path": str(r["sample_path"]),
+    }
+    return [cells[c] for c in _COLUMNS]
 
 
-def _iso(value: dt.datetime) -> str:
+def _record(r: dict[str, object]) -> dict[str, object]:
+    """One incident for JSON / CSV: ISO times, ``end`` null while open, lists kept."""
+    out = {k: r[k] for k in _RECORD}
+    out["start"] = _iso(r["start"])
+    out["end"] = None if r["end"] is None else _iso(r["end"])
+    return out
+
+
+def _iso(value: object) -> str:
+    assert isinstance(value, dt.datetime)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -278,16 +294,19 @@ def _duration(seconds: float) -> str:
 
 def format_incidents(table: pa.Table, fmt: str) -> str:
     """Incidents as ``text`` (aligned columns), ``json`` (a list) or ``csv``."""
-    rows = _rows(table, full=fmt != "text")
+    rows = table.to_pylist()
     if fmt == "json":
-        return json.dumps(rows, indent=2) + "\n"
+        return json.dumps([_record(r) for r in rows], indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(_COLUMNS), lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=list(_RECORD), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for r in rows:
+            record = _record(r)
+            writer.writerow({k: " ".join(str(x) for x in v) if isinstance(v, list) else v
+                             for k, v in record.items()})  # fmt: skip
         return buffer.getvalue()
-    cells = [[str("-" if r[c] is None else r[c]) for c in _COLUMNS] for r in rows]
+    cells = [_display(r) for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(_COLUMNS)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()

@@ -35,6 +35,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("routewatch.cli.config", "config", "Show effective settings and their origin."),
     "detect": ("routewatch.cli.detect", "detect", "Detect leaks, hijacks, bogons: incidents."),
     "incidents": ("routewatch.cli.detect", "incidents", "List detected incidents (text/JSON/CSV)."),
+    "run": ("routewatch.cli.run", "run", "Measure a month: fetch, ingest, detect, score, store."),
+    "demo": ("routewatch.cli.run", "demo", "Run the pipeline over the bundled sample; serve it."),
+    "report": ("routewatch.cli.report", "report", "One network's scores, incidents, fixes."),
+    "area": ("routewatch.cli.report", "area", "Readiness of economies, regions, RIRs, cohorts."),
+    "export": ("routewatch.cli.export", "export", "Write a month's tables as Parquet/CSV/JSON."),
+    "methodology": ("routewatch.cli.methodology", "methodology", "Print the methodology."),
+    "serve": ("routewatch.cli.serve", "serve", "Serve the dashboard and the JSON/CSV API."),
 }
 
 

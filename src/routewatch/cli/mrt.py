@@ -73,10 +73,10 @@ _COLLECTOR = click.option(
 def mrt() -> None:
     """Read MRT archives (RFC 6396): dump their elems or print statistics.
 
-    Reads gzip, bzip2 or plain MRT files: RIPE RIS and RouteViews update files and RIB
-    dumps (TABLE_DUMP, TABLE_DUMP_V2, BGP4MP, BGP4MP_ET). Exit codes: 0 ok, 1 a file could
-    not be read, 2 usage, 3 some records were skipped (see the message on stderr).
-    """
+    Reads MRT files, plain or gzip, bzip2, xz or zstd compressed: RIPE RIS and RouteViews
+    update files and RIB dumps (TABLE_DUMP, TABLE_DUMP_V2, BGP4MP, BGP4MP_ET).
+    Exit codes: 0 ok, 1 a file could not be read, 2 usage, 3 some records were skipped
+    (see the message on stderr)."""
 
 
 # ------------------------------------------------------------------------------------------

@@ -307,7 +307,7 @@ def _row(
 
 def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
     text = " ".join(str(a) for a in asns)
-    return f"{text} {{set}}" if as_set else text
+    return f"{text} (AS_SET members inlined)" if as_set else text
 
 
 def _witnesses(spans: Spans, catalog: Catalog, members: I64) -> list[dict[str, object]]:
@@ -369,23 +369,20 @@ def _rov_columns(v: PairVerdicts, n: int) -> tuple[list[object], list[object], l
     texts = vrps.column("prefix").to_pylist()
     maxlen = vrps.column("max_length").to_pylist()
     asn = vrps.column("asn").to_pylist()
-    states: list[object] = []
-    reasons: list[object] = []
-    evidence: list[object] = []
-    for i in range(n):
-        states.append(STATE_CODES[int(v.rov.state[i])].value)
-        reasons.append(REASON_CODES[int(v.rov.reason[i])].value)
-        rows: list[dict[str, object]] = []
-        for role, found in (
-            ("matched", v.rov.matched_vrps(i)),
-            ("unmatched-as", v.rov.unmatched_as_vrps(i)),
-            ("unmatched-length", v.rov.unmatched_length_vrps(i)),
-        ):
-            rows.extend(
-                {"prefix": texts[r], "max_length": maxlen[r], "asn": asn[r], "role": role}
-                for r in found.tolist()
-            )
-        evidence.append(rows)
+    states: list[object] = [STATE_CODES[int(c)].value for c in v.rov.state.tolist()]
+    reasons: list[object] = [REASON_CODES[int(c)].value for c in v.rov.reason.tolist()]
+    evidence: list[object] = [[] for _ in range(n)]
+    found = v.rov.evidence()
+    for route, row, role in zip(
+        found.column("route").to_pylist(),
+        found.column("vrp_row").to_pylist(),
+        found.column("role").to_pylist(),
+        strict=True,
+    ):
+        rows = evidence[route]
+        assert isinstance(rows, list)
+        rows.append({"prefix": texts[row], "max_length": maxlen[row], "asn": asn[row],
+                     "role": role})  # fmt: skip
     return states, reasons, evidence
 
 

@@ -13,16 +13,22 @@ Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
   hijack running into the window is clipped, not legitimised:
   * X established for Q or a covering prefix → no conflict;
   * some other origin established → conflict: a hijack with culprit X unless X is
-    RPKI-valid or IRR-registered for Q, or X is a sibling or direct customer/provider of an
-    established origin. Decided by ``rpki`` when X is RPKI-invalid, else
-    ``established-origin``. ARTEMIS labels: ``exact`` (same prefix, MOAS) or ``sub-prefix``
-    (sub-MOAS), ``type-0``.
+    RPKI-valid or IRR-registered for Q, X is a sibling or direct customer/provider of an
+    established origin, an established origin is X's direct upstream in one of its paths
+    (the old origin itself carries the route: a customer using its provider's space, which
+    relationship files often miss, or a prepend typo such as "136653 2"), or X is a bogon ASN
+    (an artefact of the AS before it, judged by M4). Symmetrically, another origin that X
+    itself carries (X is its direct upstream) is no conflict for X. Decided by ``rpki``
+    when X is RPKI-invalid, else ``established-origin``. ARTEMIS labels: ``exact`` (same
+    prefix, MOAS) or ``sub-prefix`` (sub-MOAS), ``type-0``.
   * only not-yet-established origins overlap I → RPKI decides (X invalid while another is
     valid), else IRR (X unregistered while another is registered), else a MOAS with an
     undetermined culprit, counted against no AS. X RPKI-valid, IRR-registered or related →
     nothing.
 - An RPKI-invalid interval that produced no M2 finding is an ``rpki-invalid`` finding (an
-  RPKI problem of its origin, not a hijack).
+  RPKI problem of its origin, not a hijack). A route whose path ends in an AS_SET has no
+  origin: it takes part in no MOAS, and when a VRP covers it the rpki-invalid finding has no
+  culprit (label ``as-set-origin``).
 
 Accomplice (M2C): the origin's direct upstream in each path. Type-1 (forged first hop) is
 not detected here (see leaks for ASPA); sub-MOAS under a prefix shorter than the partition's
@@ -256,6 +262,14 @@ def _judge_prefix(
     universe = [(q, i) for i in by_prefix[q]] + [
         (c, i) for c in covers.get(q, ()) for i in by_prefix.get(c, ())
     ]
+    cache: dict[int, set[int]] = {}
+
+    def upstream_of(i: int) -> set[int]:
+        found = cache.get(i)
+        if found is None:
+            found = cache[i] = _upstreams(i, pairs, routes, paths)
+        return found
+
     for pair in by_prefix[q]:
         x = int(pairs.origin[pair])
         x_est = min(int(pairs.est_at[i]) for c, i in universe if int(pairs.origin[i]) == x)
@@ -263,17 +277,37 @@ def _judge_prefix(
             start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
             if x_est < start:
                 continue
-            others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x]
+            others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x
+                      and x not in upstream_of(i)]  # fmt: skip
             established = [(c, i) for c, i in others if int(pairs.est_at[i]) < start]
             concurrent = [(c, i) for c, i in others if _overlaps(pairs, i, start, end)]
             if not established and not concurrent:
                 continue
             report.conflicts += 1
-            detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, report)
+            detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, report,
+                             upstream_of(pair))  # fmt: skip
             if detail is None:
                 continue
             m2_intervals.add(iv)
             _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks)
+
+
+def _upstreams(pair: int, pairs: _Pairs, routes: Routes, paths: FlatPaths) -> set[int]:
+    """Direct upstreams of the pair's origin over all its paths."""
+    lo, hi = int(pairs.route_bounds[pair]), int(pairs.route_bounds[pair + 1])
+    out = set()
+    for r in pairs.route_order[lo:hi].tolist():
+        seq = paths.path(int(routes.path[r]))
+        if len(seq) >= 2:
+            out.add(seq[-2])
+    return out
+
+
+def _is_bogon_asn(refs: References, asn: int) -> bool:
+    if refs.bogons is None:
+        return False
+    codes, _ = refs.bogons.asn_category(np.array([asn], np.uint32))
+    return bool(codes[0] != 0)
 
 
 def _overlaps(pairs: _Pairs, i: int, start: int, end: int) -> bool:
@@ -295,8 +329,12 @@ def _decide(
     catalog: Catalog,
     refs: References,
     report: HijackReport,
+    upstreams: set[int],
 ) -> Detail | None:
     """The M2 detail of a conflicting interval, or None when it is not a hijack."""
+    if _is_bogon_asn(refs, x):
+        report.skip("bogon-origin")  # an artefact of the AS before it: M4 covers it
+        return None
     if pairs.rov[pair] == _VALID:
         report.skip("rpki-valid")
         return None
@@ -307,6 +345,9 @@ def _decide(
     other_origins = sorted({int(pairs.origin[i]) for _, i in group})
     if _related(refs, x, other_origins):
         report.skip("related-origin")
+        return None
+    if upstreams & set(other_origins):
+        report.skip("origin-is-upstream")  # the other origin itself carries X's route
         return None
     exact = any(c == q for c, _ in group)
     conflict_prefix = min((c for c, _ in group), key=lambda c: catalog.prefix_len[c])
@@ -388,13 +429,15 @@ def _mark_rpki_invalid(
     marks: Marks,
     m2_intervals: set[int],
 ) -> None:
-    for pair in np.flatnonzero((pairs.rov == _INVALID) & (pairs.origin >= 0)).tolist():
-        x = int(pairs.origin[pair])
+    for pair in np.flatnonzero(pairs.rov == _INVALID).tolist():
+        origin = int(pairs.origin[pair])
+        x = origin if origin >= 0 else None  # an AS_SET origin matches no VRP (RFC 6811)
+        labels = ("rpki-invalid",) if x is not None else ("rpki-invalid", "as-set-origin")
         for iv in range(int(pairs.iv_bounds[pair]), int(pairs.iv_bounds[pair + 1])):
             if iv in m2_intervals:
                 continue
-            detail = Detail(Metric.RPKI_INVALID, x, None, None, DecidedBy.RPKI, ("rpki-invalid",),
-                            (x,))  # fmt: skip
+            detail = Detail(Metric.RPKI_INVALID, x, None, None, DecidedBy.RPKI, labels,
+                            (x,) if x is not None else ())  # fmt: skip
             start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
             _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks,
                            upstreams=False)  # fmt: skip

@@ -31,6 +31,9 @@ __all__ = ["SCORED_METRICS", "build_incidents"]
 #: Metrics the Action 1 score uses (M1/M1C are shown, not scored).
 SCORED_METRICS = frozenset({"M2", "M3", "M4", "M2C", "M3C", "M4C"})
 _C_METRICS = {"M1": "M1C", "M2": "M2C", "M3": "M3C", "M4": "M4C"}
+_NEEDED = ("finding_id", "metric", "culprit_asn", "accomplice_asn", "accomplice_relation",
+           "accomplice_counts", "decided_by", "labels", "prefix", "origin_asn", "as_path",
+           "start", "end", "peak_visibility", "witnesses", "conflict_prefix")  # fmt: skip
 
 
 @dataclass
@@ -55,7 +58,7 @@ def build_incidents(
 ) -> pa.Table:
     """INCIDENTS from FINDINGS for the window [window_start, window_end) in microseconds."""
     groups: dict[tuple[str, int | None, str], list[_Event]] = {}
-    for row in findings.to_pylist():
+    for row in findings.select(list(_NEEDED)).to_pylist():
         event = _clip(row, window_start, window_end)
         if event is None:
             continue

@@ -468,9 +468,8 @@ def read_as_taxonomy(
     """CAIDA AS-taxonomy ``as2attr`` files (tab separated: AS, description, providers, peers,
     customers, /24 equivalents, prefixes, class) as an AS_TAXONOMY table.
 
-    Not a registered format: no :class:`~routewatch.reference.base.RefKind` exists for AS
-    attributes. The file is dated only by its release (about 2006); its neighbour counts are
-    those of the companion ``as_rel`` file.
+    Registered as format ``caida-as2attr`` of kind ``as-attributes``. The file is dated only by
+    its release (about 2006); its neighbour counts are those of the companion ``as_rel`` file.
     """
     problems = _Problems(1000)
     rows: list[tuple[object, ...]] = []
@@ -502,6 +501,25 @@ def read_as_taxonomy(
 # ---------------------------------------------------------------------------------------------
 
 
+def load_as_taxonomy(paths: Sequence[Path], *, min_rows: int = 100) -> Snapshot:
+    """CAIDA ``as2attr`` files as an AS-attributes snapshot (no as-of date in the format)."""
+    table, problems = read_as_taxonomy(paths, min_rows=min_rows)
+    return Snapshot(
+        RefKind.AS_ATTRIBUTES, "caida-as2attr", table, None, tuple(str(p) for p in paths), problems
+    )
+
+
+def _sniff_as_taxonomy(head: bytes, name: str) -> bool:
+    lines = [line for line in _head_lines(head) if line.strip()][:20]
+    if not lines:
+        return False
+    good = 0
+    for line in lines:
+        fields = [f.strip() for f in line.split("\t")]
+        good += len(fields) == 8 and fields[0].isdigit() and fields[7] in AS_TAXONOMY_CLASSES
+    return good >= max(1, len(lines) * 3 // 4)
+
+
 def _sniff_cones(head: bytes, name: str) -> bool:
     """Lines of blank-separated ASNs, and not the three-column AS-taxonomy file."""
     lines = _head_lines(head)[:200]
@@ -531,6 +549,9 @@ CAIDA_PPDC_ASES = register(
     Format(
         "caida-ppdc-ases", RefKind.CUSTOMER_CONES, _sniff_cones, lambda p: load_customer_cones(p)
     )
+)
+CAIDA_AS2ATTR = register(
+    Format("caida-as2attr", RefKind.AS_ATTRIBUTES, _sniff_as_taxonomy, load_as_taxonomy)
 )
 CAIDA_AS_ORG2INFO = register(
     Format("caida-as-org2info", RefKind.AS_ORGS, _sniff_as_orgs, lambda p: load_as_orgs(p))

@@ -36,6 +36,7 @@ class RefKind(StrEnum):
     AS_RELATIONSHIPS = "as-relationships"
     CUSTOMER_CONES = "customer-cones"
     AS_ORGS = "as-orgs"
+    AS_ATTRIBUTES = "as-attributes"
     DELEGATIONS = "delegations"
     PEERINGDB = "peeringdb"
     MANRS_PARTICIPANTS = "manrs-participants"

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -600,7 +600,7 @@ class BogonIndex:
     ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
         """Category code and deciding row of each prefix (longest match; see class doc)."""
         rows = self.chains.longest_match(afi, prefix_hi, prefix_lo, prefix_len)
-        codes = np.where(rows >= 0, self.prefix_codes[np.maximum(rows, 0)], 0).astype(np.uint8)
+        codes = _codes_at(self.prefix_codes, rows)
         return codes, np.where(codes > 0, rows, -1)
 
     def asn_category(
@@ -609,9 +609,19 @@ class BogonIndex:
         """Category code and deciding row of each ASN."""
         values = np.asarray(asns, dtype=np.int64)
         seg = np.searchsorted(self.seg_first, values, side="right") - 1
-        rows = np.where(seg >= 0, self.seg_row[np.maximum(seg, 0)], -1)
-        codes = np.where(rows >= 0, self.asn_codes[np.maximum(rows, 0)], 0).astype(np.uint8)
+        rows = _codes_at(self.seg_row, seg, missing=-1).astype(np.int64)
+        codes = _codes_at(self.asn_codes, rows)
         return codes, np.where(codes > 0, rows, -1)
+
+
+def _codes_at(
+    values: npt.NDArray[Any], rows: npt.NDArray[np.int64], missing: int = 0
+) -> npt.NDArray[Any]:
+    """``values[rows]`` where ``rows >= 0``, else ``missing`` — also when ``values`` is empty."""
+    if len(values) == 0:
+        return np.full(len(rows), missing, dtype=np.int64 if missing < 0 else np.uint8)
+    picked = np.where(rows >= 0, values[np.maximum(rows, 0)], missing)
+    return picked.astype(np.int64 if missing < 0 else np.uint8)
 
 
 def _asn_segments(

@@ -40,8 +40,10 @@ import numpy.typing as npt
 import pyarrow as pa
 
 __all__ = [
+    "EVIDENCE_ROLES",
     "REASON_CODES",
     "STATE_CODES",
+    "EvidenceRole",
     "PrefixChains",
     "RovReason",
     "RovResult",
@@ -193,6 +195,8 @@ class PrefixChains:
         _longest_match_kernel(*q, *self.kernel_args(), pos)  # type: ignore[call-arg]
         if order is not None:
             pos[order] = pos.copy()
+        if len(self.order) == 0:  # nothing stored: nothing matches
+            return np.full(len(pos), -1, dtype=np.int64)
         rows: I64 = np.where(pos >= 0, self.order[np.maximum(pos, 0)], -1)
         return rows
 
@@ -534,28 +538,102 @@ class RovResult:
 
     def matched_vrps(self, i: int) -> I64:
         """Rows of the covering VRPs that match route ``i`` (non-empty iff valid)."""
-        return self._select(i, same_as=True, fits=True)
+        return self._select(i, _MATCHED)
 
     def unmatched_as_vrps(self, i: int) -> I64:
-        """Covering VRPs that allow route ``i``'s length but name another AS (or AS0)."""
-        return self._select(i, same_as=False, fits=True)
+        """Covering VRPs that name another AS (AS0 VRPs included), as Routinator lists them."""
+        return self._select(i, _UNMATCHED_AS)
 
     def unmatched_length_vrps(self, i: int) -> I64:
         """Covering VRPs that name route ``i``'s origin but whose maxLength is too short."""
-        return self._select(i, same_as=True, fits=False)
+        return self._select(i, _UNMATCHED_LENGTH)
 
-    def _select(self, i: int, *, same_as: bool, fits: bool) -> I64:
-        afi, hi, lo, length, asn, has_origin = (q[i] for q in self.queries)
-        positions = self.index.chains.covering(int(afi), int(hi), int(lo), int(length))
-        vrp_asn = self.index.asn[positions]
-        as_ok = bool(has_origin) & (vrp_asn != 0) & (vrp_asn == asn)
-        len_ok = int(length) <= self.index.max_length[positions]
-        keep = (as_ok == same_as) & (len_ok == fits)
-        rows: I64 = self.index.chains.order[positions[keep]]
+    def evidence(self, routes: npt.ArrayLike | None = None) -> pa.Table:
+        """Every covering VRP of the given routes (default: all) in one vectorised pass:
+        columns ``route`` (input position), ``vrp_row`` (row of ``index.vrps``) and ``role``
+        (``matched``, ``unmatched-as``, ``unmatched-length``), ordered by route."""
+        which = (
+            np.arange(len(self.state), dtype=np.int64)
+            if routes is None
+            else np.ascontiguousarray(routes, dtype=np.int64)
+        )
+        afi, hi, lo, length, asn, has_origin = self.queries
+        index = self.index
+        route, position, role = _evidence_kernel(  # type: ignore[call-arg]
+            which, family_codes(afi), hi, lo, length, asn, has_origin,
+            *index.chains.kernel_args(), index.chain_max_length, index.chain_asn,
+        )  # fmt: skip
+        return pa.table(
+            {
+                "route": pa.array(route),
+                "vrp_row": pa.array(index.chains.order[position]),
+                "role": _dictionary(role, EVIDENCE_ROLES),
+            }
+        )
+
+    def _select(self, i: int, role: int) -> I64:
+        table = self.evidence([i])
+        keep = np.asarray(table.column("role").combine_chunks().indices) == role
+        rows: I64 = np.asarray(table.column("vrp_row"))[keep]
         return rows
 
 
+class EvidenceRole(StrEnum):
+    """How a covering VRP relates to a route (Routinator's validity output)."""
+
+    MATCHED = "matched"
+    UNMATCHED_AS = "unmatched-as"
+    UNMATCHED_LENGTH = "unmatched-length"
+
+
+_MATCHED, _UNMATCHED_AS, _UNMATCHED_LENGTH = 0, 1, 2
+#: ``RovResult.evidence`` role code -> role.
+EVIDENCE_ROLES: tuple[EvidenceRole, ...] = (
+    EvidenceRole.MATCHED,
+    EvidenceRole.UNMATCHED_AS,
+    EvidenceRole.UNMATCHED_LENGTH,
+)
+
+
+@numba.njit(cache=True)
+def _evidence_kernel(  # type: ignore[no-untyped-def]
+    which, fam, q_hi, q_lo, q_len, q_asn, q_has_origin,
+    bp_hi, bp_lo, cs, chain, top, fam_first, c_len, c_max, c_asn,
+):  # fmt: skip
+    """(route, VRP position, role) of every covering VRP of the routes ``which``: a
+    counting pass, then a filling pass."""
+    total = 0
+    found = np.full(len(which), -1, dtype=np.int64)
+    for n in range(len(which)):
+        i = which[n]
+        if fam[i] >= 0:
+            k = _find_interval(fam[i], q_hi[i], q_lo[i], bp_hi, bp_lo, cs, chain, top, fam_first)
+            found[n] = k
+            if k >= 0:
+                for m in range(cs[k], cs[k + 1]):
+                    total += c_len[m] <= q_len[i]
+    route = np.empty(total, dtype=np.int64)
+    position = np.empty(total, dtype=np.int64)
+    role = np.empty(total, dtype=np.uint8)
+    out = 0
+    for n in range(len(which)):
+        k = found[n]
+        if k < 0:
+            continue
+        i = which[n]
+        for m in range(cs[k], cs[k + 1]):
+            if c_len[m] > q_len[i]:
+                continue
+            same_as = q_has_origin[i] and c_asn[m] != 0 and c_asn[m] == q_asn[i]
+            route[out] = i
+            position[out] = chain[m]
+            role[out] = (0 if q_len[i] <= c_max[m] else 2) if same_as else 1
+            out += 1
+    return route, position, role
+
+
 def _dictionary(codes: npt.NDArray[np.uint8], names: tuple[StrEnum, ...]) -> pa.Array:
+    """Codes as an Arrow dictionary array whose values are the enums' wire strings."""
     return pa.DictionaryArray.from_arrays(
         pa.array(codes.astype(np.int8), pa.int8()), pa.array([n.value for n in names])
     )

@@ -737,7 +737,7 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
     )
     if as_of is None:
         as_of = next((d for d in (as_of_from_name(p.name) for p in paths) if d), None)
-    return Snapshot(RefKind.ASPAS, "rpki-client-json", table, as_of, names, problems)
+    return Snapshot(RefKind.ASPAS, "rpki-client-json-aspas", table, as_of, names, problems)
 
 
 def _aspa_entry(entry: Any) -> tuple[int, list[int]]:
@@ -956,9 +956,14 @@ def load_rcynic_scan_roas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_VRPS
 # ------------------------------------------------------------------------------------------
 
 
+_ROAS_NONEMPTY = re.compile(rb'"roas"\s*:\s*\[\s*\{')
+
+
 def _sniff_json(marker: re.Pattern[bytes]) -> Callable[[bytes, str], bool]:
+    """A validator JSON file with at least one ROA (an ASPA-only file is an ASPA file)."""
+
     def sniff(head: bytes, name: str) -> bool:
-        return _ROAS_KEY.search(head) is not None and marker.search(head) is not None
+        return _ROAS_NONEMPTY.search(head) is not None and marker.search(head) is not None
 
     return sniff
 

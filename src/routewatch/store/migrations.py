@@ -204,6 +204,32 @@ CREATE TABLE area_readiness (
     ready_share_change DOUBLE
 )"""
 
+_V3_NETWORKS = """
+CREATE TABLE networks (
+    month DATE NOT NULL,
+    methodology VARCHAR NOT NULL,
+    asn UINTEGER NOT NULL,
+    name VARCHAR,
+    economy VARCHAR,
+    region VARCHAR,
+    sub_region VARCHAR,
+    rir VARCHAR,
+    manrs BOOLEAN NOT NULL,
+    rpki_signer BOOLEAN NOT NULL
+)"""
+
+_V3_ANNOUNCED_PAIRS = """
+CREATE TABLE announced_pairs (
+    month DATE NOT NULL,
+    methodology VARCHAR NOT NULL,
+    prefix VARCHAR NOT NULL,
+    origin_asn UINTEGER NOT NULL,
+    peer_asns UINTEGER NOT NULL,
+    rov_state VARCHAR NOT NULL,
+    rov_reason VARCHAR,
+    irr_state VARCHAR NOT NULL
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -220,6 +246,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "UPDATE runs SET snapshot_gaps = '[]' WHERE snapshot_gaps IS NULL",
         ),
     ),
+    Migration(
+        3,
+        "networks (name, economy, region, RIR, cohorts per ASN); announced_pairs (M7 inputs)",
+        (_V3_NETWORKS, _V3_ANNOUNCED_PAIRS),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -233,6 +264,8 @@ DATA_TABLES: tuple[str, ...] = (
     "action_scores",
     "area_readiness",
     "area_summaries",
+    "networks",
+    "announced_pairs",
 )
 
 _VERSION_TABLE = """

@@ -119,7 +119,7 @@ class _Decoder:
         self.state = np.zeros(d.N_STATE, np.int64)
         self.state[d.S_PIT] = -1
         self.pcounts = np.zeros(d.N_PKIND, np.int64)
-        self.probs = np.zeros((4, 256), np.int64)
+        self.probs = np.zeros((4, 1024), np.int64)
         self.rec_counts = np.zeros((6, 16), np.int64)
         self.peers = PeerDictionary()
         self.pit_peer = np.zeros(1 << 16, np.int32)
@@ -129,9 +129,9 @@ class _Decoder:
             np.zeros((d.SC_MP + 16, 6), np.int64),
             np.zeros((d.SC_MP, 4), np.int64),
             np.zeros((2, 4096), np.int64),
-            np.zeros((3, 3, d.SC_SEG), np.int64),
-            np.zeros((3, d.SC_ASN), np.int64),
-            np.zeros(d.SC_TEXT, np.uint8),
+            np.empty((3, 3, d.SC_SEG), np.int64),
+            np.empty((3, d.SC_ASN), np.int64),
+            np.empty(d.SC_TEXT, np.uint8),
             np.zeros(32, np.uint8),
             np.zeros(64, np.uint8),
             np.zeros(64, np.int64),
@@ -168,8 +168,8 @@ class _Decoder:
             self.pcounts[kind] -= 1
         self.state[d.S_NPROB] = 0
         # problems beyond the row buffer are only counted
-        for kind in np.nonzero(self.pcounts)[0]:
-            self.report.problem_counts[_KINDS[int(kind)]] += int(self.pcounts[kind])
+        for k in np.nonzero(self.pcounts)[0]:
+            self.report.problem_counts[_KINDS[int(k)]] += int(self.pcounts[k])
         self.pcounts[:] = 0
 
     def finish(self) -> None:

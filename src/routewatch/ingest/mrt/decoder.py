@@ -23,7 +23,7 @@ Layout: RFC 6396 (MRT), RFC 8050 (ADD-PATH), RFC 6793 (AS4_PATH merge, as bgpdum
 RFC 4271 / 4760 (UPDATE, MP_REACH / MP_UNREACH), RFC 1997, 8092, 9234 (attributes).
 """
 
-# mypy: disable-error-code="no-untyped-def,no-untyped-call"
+# mypy: disable-error-code="no-untyped-def,no-untyped-call,assignment"
 from __future__ import annotations
 
 import numpy as np
@@ -113,12 +113,12 @@ SC_TEXT = 1 << 19
 SC_MP = 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _u16(b, p):
     return (np.int64(b[p]) << 8) | np.int64(b[p + 1])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _u32(b, p):
     return (
         (np.int64(b[p]) << 24)
@@ -128,7 +128,7 @@ def _u32(b, p):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _problem(probs, pcounts, state, kind, offset, detail, value):
     pcounts[kind] += 1
     n = state[S_NPROB]
@@ -143,22 +143,33 @@ def _problem(probs, pcounts, state, kind, offset, detail, value):
 # ---- text formatting -----------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fmt_uint(out, o, v):
-    """Decimal text of ``v`` >= 0 at ``out[o:]``; returns the end position."""
-    k = 1
-    t = v
-    while t >= 10:
-        t //= 10
-        k += 1
+    """Decimal text of ``v`` (0 <= v < 2**32 * 10) at ``out[o:]``; returns the end position."""
+    if v < 10:
+        k = 1
+    elif v < 100:
+        k = 2
+    elif v < 1000:
+        k = 3
+    elif v < 10000:
+        k = 4
+    elif v < 100000:
+        k = 5
+    else:
+        k = 6
+        t = v // 1000000
+        while t > 0:
+            t //= 10
+            k += 1
     e = o + k
-    for i in range(k):
-        out[e - 1 - i] = 48 + v % 10
+    for i in range(1, k + 1):
+        out[e - i] = 48 + v % 10
         v //= 10
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fmt_v4(out, o, a):
     for i in range(4):
         o = _fmt_uint(out, np.int64(o), np.int64((a >> (24 - 8 * i)) & 255))
@@ -168,7 +179,7 @@ def _fmt_v4(out, o, a):
     return o
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fmt_hex(out, o, v):
     started = False
     for s in range(12, -4, -4):
@@ -180,14 +191,14 @@ def _fmt_hex(out, o, v):
     return o
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _word(hi, lo, i):
     if i < 4:
         return np.int64((hi >> np.uint64(48 - 16 * i)) & np.uint64(0xFFFF))
     return np.int64((lo >> np.uint64(112 - 16 * i)) & np.uint64(0xFFFF))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fmt_v6(out, o, hi, lo):
     """Format like glibc inet_ntop (and so like Python's socket.inet_ntop)."""
     best_base, best_len, cur_base, cur_len = -1, 0, -1, 0
@@ -234,14 +245,14 @@ def _fmt_v6(out, o, hi, lo):
     return o
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _fmt_addr(out, o, afi, hi, lo):
     if afi == 4:
         return _fmt_v4(out, np.int64(o), np.int64(hi >> np.uint64(32)))
     return _fmt_v6(out, np.int64(o), np.uint64(hi), np.uint64(lo))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _read_addr(b, p, n):
     """``n`` (<= 16) bytes at ``p`` as left-aligned 128 bits (hi, lo)."""
     hi = np.uint64(0)
@@ -255,7 +266,7 @@ def _read_addr(b, p, n):
     return hi, lo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mask(hi, lo, plen):
     if plen <= 0:
         return np.uint64(0), np.uint64(0)
@@ -271,7 +282,7 @@ def _mask(hi, lo, plen):
 # ---- peers -------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _peer_id(gp, ht, state, afi, hi, lo):
     mask = ht.shape[0] - 1
     h = (hi * np.uint64(0x9E3779B97F4A7C15)) ^ (lo * np.uint64(0xC2B2AE3D27D4EB4F))
@@ -297,7 +308,7 @@ def _peer_id(gp, ht, state, afi, hi, lo):
 # ---- record framing ------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _subtype_ok(t, st):
     if t == 16 or t == 17:
         return st <= 11
@@ -310,7 +321,7 @@ def _subtype_ok(t, st):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _plausible(b, p, end, last_ts):
     if p + 12 > end:
         return False
@@ -322,12 +333,10 @@ def _plausible(b, p, end, last_ts):
     if ln > MAX_REC or (t == 17 and ln < 4):
         return False
     ts = _u32(b, np.int64(p))
-    if last_ts > 0 and abs(ts - last_ts) > TS_WINDOW:
-        return False
-    return True
+    return not (last_ts > 0 and abs(ts - last_ts) > TS_WINDOW)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _chain_ok(b, q, end, final, last_ts):
     """A plausible header at ``q`` whose record is followed (within a few bytes: some old
     producers wrote lengths 4 bytes short) by a plausible header or the end of the data."""
@@ -344,7 +353,7 @@ def _chain_ok(b, q, end, final, last_ts):
     return r + 20 > end and not final
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _find_header(b, lo, hi, end, final, last_ts):
     q = lo
     while q < hi:
@@ -357,7 +366,7 @@ def _find_header(b, lo, hi, end, final, last_ts):
 
 
 # ---- attributes ------------------------------------------------------------------------------
-# Attribute summary slots (int64 array ``A``)
+# Attribute summary slots (int64 array ``at``)
 A_ORIGIN = 0  # -1 absent
 A_NH = 1  # -1 absent, else IPv4 next hop
 A_MED = 2  # -1 absent
@@ -392,27 +401,27 @@ A_AGGR_TL = 29  # aggregator ip text length (-1 none)
 N_A = 32
 
 
-@njit(cache=True)
-def _parse_attrs(b, p, end, A, mpr, mpu, unk):
-    """Scan the attributes in ``b[p:end]``; fill the summary ``A`` and MP / unknown tables."""
+@njit(cache=True, error_model="numpy")
+def _parse_attrs(b, p, end, at, mpr, mpu, unk):
+    """Scan the attributes in ``b[p:end]``; fill the summary ``at`` and MP / unknown tables."""
     for i in range(N_A):
-        A[i] = -1
-    A[A_ATOMIC] = 0
-    A[A_COMM_N] = 0
-    A[A_LC_N] = 0
-    A[A_NUNK] = 0
-    A[A_NMPR] = 0
-    A[A_NMPU] = 0
-    A[A_BAD] = 0
+        at[i] = -1
+    at[A_ATOMIC] = 0
+    at[A_COMM_N] = 0
+    at[A_LC_N] = 0
+    at[A_NUNK] = 0
+    at[A_NMPR] = 0
+    at[A_NMPU] = 0
+    at[A_BAD] = 0
     while p < end:
         if p + 3 > end:
-            A[A_BAD] = 1
+            at[A_BAD] = 1
             return
         flags = b[p]
         t = b[p + 1]
         if flags & 16:
             if p + 4 > end:
-                A[A_BAD] = 1
+                at[A_BAD] = 1
                 return
             ln = _u16(b, np.int64(p + 2))
             v = p + 4
@@ -420,33 +429,33 @@ def _parse_attrs(b, p, end, A, mpr, mpu, unk):
             ln = np.int64(b[p + 2])
             v = p + 3
         if v + ln > end:
-            A[A_BAD] = 1
+            at[A_BAD] = 1
             return
         known = True
-        if t == 1 and ln == 1 and A[A_ORIGIN] < 0:
-            A[A_ORIGIN] = b[v]
-        elif t == 2 and A[A_PATH_P] < 0:
-            A[A_PATH_P] = v
-            A[A_PATH_L] = ln
-        elif t == 3 and ln == 4 and A[A_NH] < 0:
-            A[A_NH] = _u32(b, np.int64(v))
-        elif t == 4 and ln == 4 and A[A_MED] < 0:
-            A[A_MED] = _u32(b, np.int64(v))
-        elif t == 5 and ln == 4 and A[A_LP] < 0:
-            A[A_LP] = _u32(b, np.int64(v))
+        if t == 1 and ln == 1 and at[A_ORIGIN] < 0:
+            at[A_ORIGIN] = b[v]
+        elif t == 2 and at[A_PATH_P] < 0:
+            at[A_PATH_P] = v
+            at[A_PATH_L] = ln
+        elif t == 3 and ln == 4 and at[A_NH] < 0:
+            at[A_NH] = _u32(b, np.int64(v))
+        elif t == 4 and ln == 4 and at[A_MED] < 0:
+            at[A_MED] = _u32(b, np.int64(v))
+        elif t == 5 and ln == 4 and at[A_LP] < 0:
+            at[A_LP] = _u32(b, np.int64(v))
         elif t == 6:
-            A[A_ATOMIC] = 1
-        elif t == 7 and (ln == 6 or ln == 8) and A[A_AGGR_AS] < 0:
+            at[A_ATOMIC] = 1
+        elif t == 7 and (ln == 6 or ln == 8) and at[A_AGGR_AS] < 0:
             if ln == 6:
-                A[A_AGGR_AS] = _u16(b, np.int64(v))
+                at[A_AGGR_AS] = _u16(b, np.int64(v))
             else:
-                A[A_AGGR_AS] = _u32(b, np.int64(v))
-            A[A_AGGR_IP] = _u32(b, np.int64(v + ln - 4))
-        elif t == 8 and A[A_COMM_P] < 0:
-            A[A_COMM_P] = v
-            A[A_COMM_N] = ln // 4
+                at[A_AGGR_AS] = _u32(b, np.int64(v))
+            at[A_AGGR_IP] = _u32(b, np.int64(v + ln - 4))
+        elif t == 8 and at[A_COMM_P] < 0:
+            at[A_COMM_P] = v
+            at[A_COMM_N] = ln // 4
         elif t == 14:
-            n = A[A_NMPR]
+            n = at[A_NMPR]
             if n < SC_MP:
                 # bgpdump: a first byte that is not 0 means the MRT abbreviated form
                 # (next hop length + next hop only), filed as IPv6 unicast
@@ -458,7 +467,7 @@ def _parse_attrs(b, p, end, A, mpr, mpu, unk):
                     mpr[n, 3] = min(nhl, ln - 1)
                     mpr[n, 4] = v + ln
                     mpr[n, 5] = v + ln
-                    A[A_NMPR] = n + 1
+                    at[A_NMPR] = n + 1
                 elif ln >= 4:
                     nhl = np.int64(b[v + 3])
                     q = v + 4 + nhl
@@ -476,45 +485,45 @@ def _parse_attrs(b, p, end, A, mpr, mpu, unk):
                         mpr[n, 3] = nhl
                         mpr[n, 4] = q
                         mpr[n, 5] = v + ln
-                        A[A_NMPR] = n + 1
+                        at[A_NMPR] = n + 1
                     else:
-                        A[A_BAD] = 1
+                        at[A_BAD] = 1
                 else:
-                    A[A_BAD] = 1
+                    at[A_BAD] = 1
         elif t == 15:
-            n = A[A_NMPU]
+            n = at[A_NMPU]
             if n < mpu.shape[0]:
                 if ln >= 3:
                     mpu[n, 0] = _u16(b, np.int64(v))
                     mpu[n, 1] = b[v + 2]
                     mpu[n, 2] = v + 3
                     mpu[n, 3] = v + ln
-                    A[A_NMPU] = n + 1
+                    at[A_NMPU] = n + 1
                 else:
-                    A[A_BAD] = 1
-        elif t == 17 and A[A_AS4_P] < 0:
-            A[A_AS4_P] = v
-            A[A_AS4_L] = ln
-        elif t == 18 and ln == 8 and A[A_AS4AGGR_AS] < 0:
-            A[A_AS4AGGR_AS] = _u32(b, np.int64(v))
-            A[A_AS4AGGR_IP] = _u32(b, np.int64(v + 4))
-        elif t == 32 and A[A_LC_P] < 0:
-            A[A_LC_P] = v
-            A[A_LC_N] = ln // 12
-        elif t == 35 and ln == 4 and A[A_OTC] < 0:
-            A[A_OTC] = _u32(b, np.int64(v))
+                    at[A_BAD] = 1
+        elif t == 17 and at[A_AS4_P] < 0:
+            at[A_AS4_P] = v
+            at[A_AS4_L] = ln
+        elif t == 18 and ln == 8 and at[A_AS4AGGR_AS] < 0:
+            at[A_AS4AGGR_AS] = _u32(b, np.int64(v))
+            at[A_AS4AGGR_IP] = _u32(b, np.int64(v + 4))
+        elif t == 32 and at[A_LC_P] < 0:
+            at[A_LC_P] = v
+            at[A_LC_N] = ln // 12
+        elif t == 35 and ln == 4 and at[A_OTC] < 0:
+            at[A_OTC] = _u32(b, np.int64(v))
         else:
             known = False
         if not known:
-            n = A[A_NUNK]
+            n = at[A_NUNK]
             if n < unk.shape[1]:
                 unk[0, n] = p
                 unk[1, n] = v + ln - p
-                A[A_NUNK] = n + 1
+                at[A_NUNK] = n + 1
         p = v + ln
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _parse_segments(b, p, ln, asn_len, seg, asn, slot):
     """Parse an AS path into ``seg[slot]`` (type, start, length rows) and ``asn[slot]``.
 
@@ -548,7 +557,7 @@ def _parse_segments(b, p, ln, asn_len, seg, asn, slot):
     return ns, na, True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _path_count(seg, slot, ns):
     c = 0
     for i in range(ns):
@@ -559,36 +568,44 @@ def _path_count(seg, slot, ns):
     return c
 
 
-@njit(cache=True)
-def _finalise_path(b, A, asn_len, seg, asn, text):
-    """Build the final path (slot 2) from AS_PATH / AS4_PATH and its text; fill A[22..29].
+@njit(cache=True, error_model="numpy")
+def _finalise_path(b, at, asn_len, seg, asn, text):
+    """Build the final path (slot 2) from AS_PATH / AS4_PATH and its text; fill at[22..29].
 
     Returns False when the AS_PATH attribute is malformed.
     """
-    A[A_TEXT_L] = -1
-    A[A_NASN] = 0
-    A[A_NSEG] = 0
-    A[A_ORIG_N] = 0
-    A[A_ORIG_S] = 0
-    A[A_ORIG_ASN] = -1
-    A[A_ASSET] = 0
-    if A[A_PATH_P] < 0:
+    at[A_TEXT_L] = -1
+    at[A_NASN] = 0
+    at[A_NSEG] = 0
+    at[A_ORIG_N] = 0
+    at[A_ORIG_S] = 0
+    at[A_ORIG_ASN] = -1
+    at[A_ASSET] = 0
+    if at[A_PATH_P] < 0:
         return True
+    # parse straight into the final slot unless an AS4_PATH may have to be merged
+    slot0 = 0 if (asn_len == 2 and at[A_AS4_P] >= 0) else 2
     ns0, na0, ok = _parse_segments(
-        b, np.int64(A[A_PATH_P]), np.int64(A[A_PATH_L]), np.int64(asn_len), seg, asn, np.int64(0)
+        b,
+        np.int64(at[A_PATH_P]),
+        np.int64(at[A_PATH_L]),
+        np.int64(asn_len),
+        seg,
+        asn,
+        np.int64(slot0),
     )
     if not ok:
         return False
     use4 = False
     ns1 = 0
-    if asn_len == 2 and A[A_AS4_P] >= 0:
+    if asn_len == 2 and at[A_AS4_P] >= 0:
         use4 = True
         # RFC 6793 4.2.3 (and bgpdump): AGGREGATOR other than AS_TRANS -> ignore AS4_*.
-        if A[A_AGGR_AS] >= 0 and A[A_AS4AGGR_AS] >= 0 and A[A_AGGR_AS] != 23456:
+        if at[A_AGGR_AS] >= 0 and at[A_AS4AGGR_AS] >= 0 and at[A_AGGR_AS] != 23456:
             use4 = False
         if use4:
-            ns1, na1, ok1 = _parse_segments(
-                b, np.int64(A[A_AS4_P]), np.int64(A[A_AS4_L]), np.int64(4), seg, asn, np.int64(1)
+            ns1, _na1, ok1 = _parse_segments(
+                b, np.int64(at[A_AS4_P]), np.int64(at[A_AS4_L]), np.int64(4), seg, asn, np.int64(1)
             )
             if not ok1 or _path_count(seg, np.int64(0), np.int64(ns0)) < _path_count(
                 seg, np.int64(1), np.int64(ns1)
@@ -629,7 +646,7 @@ def _finalise_path(b, A, asn_len, seg, asn, text):
             na += sl
             ns += 1
     else:
-        for i in range(ns0):
+        for i in range(ns0 if slot0 == 0 else 0):
             seg[2, 0, i] = seg[0, 0, i]
             seg[2, 1, i] = seg[0, 1, i]
             seg[2, 2, i] = seg[0, 2, i]
@@ -637,8 +654,8 @@ def _finalise_path(b, A, asn_len, seg, asn, text):
                 asn[2, seg[0, 1, i] + k] = asn[0, seg[0, 1, i] + k]
         ns = ns0
         na = na0
-    A[A_NSEG] = ns
-    A[A_NASN] = na
+    at[A_NSEG] = ns
+    at[A_NASN] = na
     # text, bgpdump style: sets {a,b}, confed sequences (a b), confed sets [a,b]
     o = 0
     space = False
@@ -647,7 +664,7 @@ def _finalise_path(b, A, asn_len, seg, asn, text):
     for i in range(ns):
         st = seg[2, 0, i]
         if st == 1 or st == 4:
-            A[A_ASSET] = 1
+            at[A_ASSET] = 1
         if prev != 2:
             text[o] = 125 if prev == 1 else (93 if prev == 4 else 41)
             o += 1
@@ -679,31 +696,31 @@ def _finalise_path(b, A, asn_len, seg, asn, text):
         st = seg[2, 0, ns - 1]
         text[o] = 125 if st == 1 else (93 if st == 4 else 41)
         o += 1
-    A[A_TEXT_L] = o
+    at[A_TEXT_L] = o
     # origin
     if ns > 0:
         st = seg[2, 0, ns - 1]
         sl = seg[2, 2, ns - 1]
         s0 = seg[2, 1, ns - 1]
         if st == 1 or st == 4:
-            A[A_ORIG_S] = s0
-            A[A_ORIG_N] = sl
+            at[A_ORIG_S] = s0
+            at[A_ORIG_N] = sl
         elif sl > 0:
-            A[A_ORIG_S] = s0 + sl - 1
-            A[A_ORIG_N] = 1
+            at[A_ORIG_S] = s0 + sl - 1
+            at[A_ORIG_N] = 1
             if st == 2:
-                A[A_ORIG_ASN] = asn[2, s0 + sl - 1]
+                at[A_ORIG_ASN] = asn[2, s0 + sl - 1]
     return True
 
 
 # ---- elem output ------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _emit(
     b,
-    O,
-    A,
+    ob,
+    at,
     asn,
     text,
     aggr_t,
@@ -726,10 +743,10 @@ def _emit(
     new,
 ):
     (
-        U64,
-        U32,
-        U8,
-        OFF,
+        u64b,
+        u32b,
+        u8b,
+        offb,
         pfx_d,
         path_d,
         nh_d,
@@ -741,48 +758,48 @@ def _emit(
         unk_off,
         unk_d,
         cnt,
-    ) = O
+    ) = ob
     n = cnt[C_N]
-    if n >= U64.shape[1]:
+    if n >= u64b.shape[1]:
         return False
-    attrs = etype == E_A or etype == E_R
+    attrs = etype in (E_A, E_R)
     has_pfx = etype != E_S
     # room checks
     if has_pfx and cnt[C_PFX] + 48 > pfx_d.shape[0]:
         return False
     if attrs:
-        if A[A_TEXT_L] > 0 and cnt[C_PATH] + A[A_TEXT_L] > path_d.shape[0]:
+        if at[A_TEXT_L] > 0 and cnt[C_PATH] + at[A_TEXT_L] > path_d.shape[0]:
             return False
         if cnt[C_NH] + 48 > nh_d.shape[0] or cnt[C_AGGR] + 16 > aggr_d.shape[0]:
             return False
-        if cnt[C_PASN] + A[A_NASN] > pasn_v.shape[0]:
+        if cnt[C_PASN] + at[A_NASN] > pasn_v.shape[0]:
             return False
-        if cnt[C_OASN] + A[A_ORIG_N] > oasn_v.shape[0]:
+        if cnt[C_OASN] + at[A_ORIG_N] > oasn_v.shape[0]:
             return False
-        if cnt[C_COMM] + A[A_COMM_N] > comm_v.shape[0]:
+        if cnt[C_COMM] + at[A_COMM_N] > comm_v.shape[0]:
             return False
-        if cnt[C_LC] + 3 * A[A_LC_N] > lc_v.shape[0]:
+        if cnt[C_LC] + 3 * at[A_LC_N] > lc_v.shape[0]:
             return False
-        if cnt[C_UNKI] + A[A_NUNK] + 1 > unk_off.shape[0]:
+        if cnt[C_UNKI] + at[A_NUNK] + 1 > unk_off.shape[0]:
             return False
         need = 0
-        for i in range(A[A_NUNK]):
+        for i in range(at[A_NUNK]):
             need += unk[1, i]
         if cnt[C_UNKD] + need > unk_d.shape[0]:
             return False
-    U64[U64_TS, n] = np.uint64(ts_us)
-    U64[U64_OFF, n] = np.uint64(roff)
-    U64[U64_HI, n] = hi
-    U64[U64_LO, n] = lo
-    U32[U32_PEER, n] = peer
-    U32[U32_PASN, n] = pasn
-    U32[U32_PID, n] = pid
-    U8[U8_ETYPE, n] = etype
-    U8[U8_RTYPE, n] = rtype
-    U8[U8_AFI, n] = afi
-    U8[U8_PLEN, n] = plen
-    U8[U8_OLD, n] = old
-    U8[U8_NEW, n] = new
+    u64b[U64_TS, n] = np.uint64(ts_us)
+    u64b[U64_OFF, n] = np.uint64(roff)
+    u64b[U64_HI, n] = hi
+    u64b[U64_LO, n] = lo
+    u32b[U32_PEER, n] = peer
+    u32b[U32_PASN, n] = pasn
+    u32b[U32_PID, n] = pid
+    u8b[U8_ETYPE, n] = etype
+    u8b[U8_RTYPE, n] = rtype
+    u8b[U8_AFI, n] = afi
+    u8b[U8_PLEN, n] = plen
+    u8b[U8_OLD, n] = old
+    u8b[U8_NEW, n] = new
     f1 = 0
     f2 = 0
     if has_pid:
@@ -797,69 +814,69 @@ def _emit(
         pfx_d[o] = 47
         o = _fmt_uint(pfx_d, np.int64(o + 1), np.int64(plen))
         cnt[C_PFX] = o
-    OFF[O_PFX, n + 1] = o
+    offb[O_PFX, n + 1] = o
     if attrs:
         f1 |= F1_ATTRS
         # path text
         o = cnt[C_PATH]
-        if A[A_TEXT_L] >= 0:
+        if at[A_TEXT_L] >= 0:
             f2 |= F2_PATH
-            for i in range(A[A_TEXT_L]):
+            for i in range(at[A_TEXT_L]):
                 path_d[o + i] = text[i]
-            o += A[A_TEXT_L]
+            o += at[A_TEXT_L]
         cnt[C_PATH] = o
         # path asns / origin asns
         o = cnt[C_PASN]
-        for i in range(A[A_NASN]):
+        for i in range(at[A_NASN]):
             pasn_v[o + i] = asn[2, i]
-        cnt[C_PASN] = o + A[A_NASN]
+        cnt[C_PASN] = o + at[A_NASN]
         o = cnt[C_OASN]
-        for i in range(A[A_ORIG_N]):
-            oasn_v[o + i] = asn[2, A[A_ORIG_S] + i]
-        cnt[C_OASN] = o + A[A_ORIG_N]
-        if A[A_ORIG_ASN] >= 0:
+        for i in range(at[A_ORIG_N]):
+            oasn_v[o + i] = asn[2, at[A_ORIG_S] + i]
+        cnt[C_OASN] = o + at[A_ORIG_N]
+        if at[A_ORIG_ASN] >= 0:
             f1 |= F1_OASN
-            U32[U32_OASN, n] = A[A_ORIG_ASN]
-        U8[U8_ASSET, n] = A[A_ASSET]
-        if A[A_ORIGIN] >= 0:
+            u32b[U32_OASN, n] = at[A_ORIG_ASN]
+        u8b[U8_ASSET, n] = at[A_ASSET]
+        if at[A_ORIGIN] >= 0:
             f2 |= F2_ORIGIN
-            U8[U8_ORIGIN, n] = min(A[A_ORIGIN], 2)
+            u8b[U8_ORIGIN, n] = min(at[A_ORIGIN], 2)
         if nhl >= 0:
             f2 |= F2_NH
             o = cnt[C_NH]
             for i in range(nhl):
                 nh_d[o + i] = nh[i]
             cnt[C_NH] = o + nhl
-        if A[A_LP] >= 0:
+        if at[A_LP] >= 0:
             f1 |= F1_LP
-            U32[U32_LP, n] = A[A_LP]
-        if A[A_MED] >= 0:
+            u32b[U32_LP, n] = at[A_LP]
+        if at[A_MED] >= 0:
             f1 |= F1_MED
-            U32[U32_MED, n] = A[A_MED]
-        U8[U8_ATOMIC, n] = A[A_ATOMIC]
-        if A[A_AGGR_TL] >= 0:
+            u32b[U32_MED, n] = at[A_MED]
+        u8b[U8_ATOMIC, n] = at[A_ATOMIC]
+        if at[A_AGGR_TL] >= 0:
             f1 |= F1_AGGR
-            U32[U32_AGGR, n] = A[A_AGGR_AS]
+            u32b[U32_AGGR, n] = at[A_AGGR_AS]
             o = cnt[C_AGGR]
-            for i in range(A[A_AGGR_TL]):
+            for i in range(at[A_AGGR_TL]):
                 aggr_d[o + i] = aggr_t[i]
-            cnt[C_AGGR] = o + A[A_AGGR_TL]
-        if A[A_OTC] >= 0:
+            cnt[C_AGGR] = o + at[A_AGGR_TL]
+        if at[A_OTC] >= 0:
             f1 |= F1_OTC
-            U32[U32_OTC, n] = A[A_OTC]
+            u32b[U32_OTC, n] = at[A_OTC]
         o = cnt[C_COMM]
-        cp = A[A_COMM_P]
-        for i in range(A[A_COMM_N]):
+        cp = at[A_COMM_P]
+        for i in range(at[A_COMM_N]):
             comm_v[o + i] = _u32(b, np.int64(cp + 4 * i))
-        cnt[C_COMM] = o + A[A_COMM_N]
+        cnt[C_COMM] = o + at[A_COMM_N]
         o = cnt[C_LC]
-        lp = A[A_LC_P]
-        for i in range(3 * A[A_LC_N]):
+        lp = at[A_LC_P]
+        for i in range(3 * at[A_LC_N]):
             lc_v[o + i] = _u32(b, np.int64(lp + 4 * i))
-        cnt[C_LC] = o + 3 * A[A_LC_N]
+        cnt[C_LC] = o + 3 * at[A_LC_N]
         k = cnt[C_UNKI]
         d = cnt[C_UNKD]
-        for i in range(A[A_NUNK]):
+        for i in range(at[A_NUNK]):
             s = unk[0, i]
             for j in range(unk[1, i]):
                 unk_d[d + j] = b[s + j]
@@ -868,21 +885,21 @@ def _emit(
             unk_off[k] = d
         cnt[C_UNKI] = k
         cnt[C_UNKD] = d
-    OFF[O_PATH, n + 1] = cnt[C_PATH]
-    OFF[O_NH, n + 1] = cnt[C_NH]
-    OFF[O_AGGR, n + 1] = cnt[C_AGGR]
-    OFF[O_PASN, n + 1] = cnt[C_PASN]
-    OFF[O_OASN, n + 1] = cnt[C_OASN]
-    OFF[O_COMM, n + 1] = cnt[C_COMM]
-    OFF[O_LC, n + 1] = cnt[C_LC] // 3
-    OFF[O_UNK, n + 1] = cnt[C_UNKI]
-    U8[U8_F1, n] = f1
-    U8[U8_F2, n] = f2
+    offb[O_PATH, n + 1] = cnt[C_PATH]
+    offb[O_NH, n + 1] = cnt[C_NH]
+    offb[O_AGGR, n + 1] = cnt[C_AGGR]
+    offb[O_PASN, n + 1] = cnt[C_PASN]
+    offb[O_OASN, n + 1] = cnt[C_OASN]
+    offb[O_COMM, n + 1] = cnt[C_COMM]
+    offb[O_LC, n + 1] = cnt[C_LC] // 3
+    offb[O_UNK, n + 1] = cnt[C_UNKI]
+    u8b[U8_F1, n] = f1
+    u8b[U8_F2, n] = f2
     cnt[C_N] = n + 1
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _nexthop_text(b, out, mp_nh, mp_nhl, v4):
     """Text of an MP next hop (4 -> IPv4, 16/32 -> IPv6 global) or of an IPv4 next hop."""
     if mp_nh < 0:
@@ -897,7 +914,7 @@ def _nexthop_text(b, out, mp_nh, mp_nhl, v4):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _prefix(b, p, end, afi, addpath):
     """One NLRI prefix at ``p``: (next p or -1 on error, plen, hi, lo, path_id)."""
     pid = 0
@@ -918,7 +935,7 @@ def _prefix(b, p, end, afi, addpath):
     return p + 1 + nb, plen, hi, lo, pid
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _emit_nlri(
     b,
     p,
@@ -926,8 +943,8 @@ def _emit_nlri(
     afi,
     addpath,
     etype,
-    O,
-    A,
+    ob,
+    at,
     asn,
     text,
     aggr_t,
@@ -959,8 +976,8 @@ def _emit_nlri(
             return 2
         if not _emit(
             b,
-            O,
-            A,
+            ob,
+            at,
             asn,
             text,
             aggr_t,
@@ -987,12 +1004,12 @@ def _emit_nlri(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _prepare_attrs(
-    b, p, end, asn_len, A, mpr, mpu, unk, seg, asn, text, aggr_t, probs, pcounts, state, roff
+    b, p, end, asn_len, at, mpr, mpu, unk, seg, asn, text, aggr_t, probs, pcounts, state, roff
 ):
-    _parse_attrs(b, np.int64(p), np.int64(end), A, mpr, mpu, unk)
-    if A[A_BAD]:
+    _parse_attrs(b, np.int64(p), np.int64(end), at, mpr, mpu, unk)
+    if at[A_BAD]:
         _problem(
             probs,
             pcounts,
@@ -1002,7 +1019,7 @@ def _prepare_attrs(
             np.int64(D_ATTR),
             np.int64(0),
         )
-    if not _finalise_path(b, A, np.int64(asn_len), seg, asn, text):
+    if not _finalise_path(b, at, np.int64(asn_len), seg, asn, text):
         _problem(
             probs,
             pcounts,
@@ -1012,23 +1029,23 @@ def _prepare_attrs(
             np.int64(D_ASPATH),
             np.int64(2),
         )
-        A[A_TEXT_L] = -1
-        A[A_NASN] = 0
-        A[A_ORIG_N] = 0
-        A[A_ORIG_ASN] = -1
+        at[A_TEXT_L] = -1
+        at[A_NASN] = 0
+        at[A_ORIG_N] = 0
+        at[A_ORIG_ASN] = -1
     # aggregator (AS4_AGGREGATOR replaces an AS_TRANS AGGREGATOR in 2-byte sessions)
-    A[A_AGGR_TL] = -1
-    if A[A_AGGR_AS] >= 0:
-        if asn_len == 2 and A[A_AGGR_AS] == 23456 and A[A_AS4AGGR_AS] >= 0:
-            A[A_AGGR_AS] = A[A_AS4AGGR_AS]
-            A[A_AGGR_IP] = A[A_AS4AGGR_IP]
-        A[A_AGGR_TL] = _fmt_v4(aggr_t, np.int64(0), np.int64(A[A_AGGR_IP]))
+    at[A_AGGR_TL] = -1
+    if at[A_AGGR_AS] >= 0:
+        if asn_len == 2 and at[A_AGGR_AS] == 23456 and at[A_AS4AGGR_AS] >= 0:
+            at[A_AGGR_AS] = at[A_AS4AGGR_AS]
+            at[A_AGGR_IP] = at[A_AS4AGGR_IP]
+        at[A_AGGR_TL] = _fmt_v4(aggr_t, np.int64(0), np.int64(at[A_AGGR_IP]))
 
 
 # ---- the record walker --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rec_slot(t):
     if t == 5:
         return 0
@@ -1043,13 +1060,27 @@ def _rec_slot(t):
     return 5
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def decode(
-    buf, start, end, final, base, O, state, pcounts, probs, rec_counts, gp, ht, pit_peer, pit_asn, S
+    buf,
+    start,
+    end,
+    final,
+    base,
+    ob,
+    state,
+    pcounts,
+    probs,
+    rec_counts,
+    gp,
+    ht,
+    pit_peer,
+    pit_asn,
+    scratch,
 ):
     """Walk MRT records in ``buf[start:end]``; see the module docstring for the contract."""
-    A, mpr, mpu, unk, seg, asn, text, aggr_t, nh, snap = S
-    cnt = O[14]
+    at, mpr, mpu, unk, seg, asn, text, aggr_t, nh, snap = scratch
+    cnt = ob[14]
     b = buf
     p = start
     while True:
@@ -1163,9 +1194,9 @@ def decode(
             if rend + 16 > end and not final:
                 return DONE, p
             if not _plausible(b, np.int64(rend), np.int64(end), np.int64(ts)):
-                # a few bytes more or less than declared (1999-2000 RIS producers)?
-                q = -1
-                for dlt in range(1, 9):
+                # a few bytes more than declared (1999-2000 RIS producers)?
+                q = end if final and end - rend <= 8 else -1
+                for dlt in range(1, 9 if q < 0 else 1):
                     if _chain_ok(b, np.int64(rend + dlt), np.int64(end), bool(final), np.int64(ts)):
                         q = rend + dlt
                         break
@@ -1201,8 +1232,8 @@ def decode(
             np.int64(t),
             np.int64(st),
             np.int64(base),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1233,7 +1264,7 @@ def decode(
         p = nxt
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record(
     b,
     p,
@@ -1244,8 +1275,8 @@ def _record(
     t,
     st,
     base,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1274,8 +1305,8 @@ def _record(
             np.int64(t),
             np.int64(st),
             np.int64(roff),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1298,8 +1329,8 @@ def _record(
             np.int64(ts),
             np.int64(st),
             np.int64(roff),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1324,8 +1355,8 @@ def _record(
             np.int64(ts),
             np.int64(st),
             np.int64(roff),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1348,8 +1379,8 @@ def _record(
             np.int64(ts),
             np.int64(st),
             np.int64(roff),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1370,7 +1401,7 @@ def _record(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _update(
     b,
     p,
@@ -1383,8 +1414,8 @@ def _update(
     roff,
     peer,
     pasn,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1430,7 +1461,7 @@ def _update(
         np.int64(ap),
         np.int64(ae),
         np.int64(asn_len),
-        A,
+        at,
         mpr,
         mpu,
         unk,
@@ -1450,7 +1481,7 @@ def _update(
     k += 1
     for afi in (1, 2):
         for safi in (1, 2, 3):
-            for i in range(A[A_NMPU]):
+            for i in range(at[A_NMPU]):
                 if mpu[i, 0] == afi and mpu[i, 1] == safi:
                     mpr[k, 0], mpr[k, 1], mpr[k, 3], mpr[k, 4] = mpu[i, 2], mpu[i, 3], E_W, -1
                     mpr[k, 2] = 4 if afi == 1 else 6
@@ -1460,7 +1491,7 @@ def _update(
     k += 1
     for afi in (1, 2):
         for safi in (1, 2, 3):
-            for i in range(A[A_NMPR]):
+            for i in range(at[A_NMPR]):
                 if mpr[i, 0] == afi and mpr[i, 1] == safi:
                     mpr[k, 0], mpr[k, 1], mpr[k, 3] = mpr[i, 4], mpr[i, 5], E_A
                     mpr[k, 2] = 4 if afi == 1 else 6
@@ -1472,7 +1503,7 @@ def _update(
         nhl = np.int64(-1)
         if etype == E_A:
             if mpr[j, 4] < 0:
-                nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(A[A_NH]))
+                nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(at[A_NH]))
             else:
                 nhl = _nexthop_text(b, nh, np.int64(mpr[j, 4]), np.int64(mpr[j, 5]), np.int64(-1))
         r = _emit_nlri(
@@ -1482,8 +1513,8 @@ def _update(
             np.int64(mpr[j, 2]),
             bool(addpath),
             np.int64(etype),
-            O,
-            A,
+            ob,
+            at,
             asn,
             text,
             aggr_t,
@@ -1504,7 +1535,7 @@ def _update(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bgp4mp(
     b,
     p,
@@ -1514,8 +1545,8 @@ def _bgp4mp(
     t,
     st,
     roff,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1583,8 +1614,8 @@ def _bgp4mp(
         peer = _peer_id(gp, ht, state, np.int64(afi_s), np.uint64(hi), np.uint64(lo))
         ok = _emit(
             b,
-            O,
-            A,
+            ob,
+            at,
             asn,
             text,
             aggr_t,
@@ -1600,7 +1631,7 @@ def _bgp4mp(
             np.uint64(0),
             np.uint64(0),
             np.int64(0),
-            bool(False),
+            False,
             nh,
             np.int64(-1),
             np.int64(min(_u16(b, np.int64(q)), 255)),
@@ -1663,8 +1694,8 @@ def _bgp4mp(
         np.int64(roff),
         np.int64(peer),
         np.int64(pasn),
-        O,
-        A,
+        ob,
+        at,
         mpr,
         mpu,
         unk,
@@ -1679,7 +1710,7 @@ def _bgp4mp(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bgp5(
     b,
     p,
@@ -1687,8 +1718,8 @@ def _bgp5(
     ts,
     st,
     roff,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1723,8 +1754,8 @@ def _bgp5(
             1
             if _emit(
                 b,
-                O,
-                A,
+                ob,
+                at,
                 asn,
                 text,
                 aggr_t,
@@ -1740,7 +1771,7 @@ def _bgp5(
                 np.uint64(0),
                 np.uint64(0),
                 np.int64(0),
-                bool(False),
+                False,
                 nh,
                 np.int64(-1),
                 np.int64(min(_u16(b, p + 6), 255)),
@@ -1768,14 +1799,14 @@ def _bgp5(
             np.int64(end),
             np.int64(1),
             np.int64(2),
-            bool(False),
+            False,
             np.int64(RT_BGP),
             np.int64(ts_us),
             np.int64(roff),
             np.int64(peer),
             np.int64(_u16(b, p)),
-            O,
-            A,
+            ob,
+            at,
             mpr,
             mpu,
             unk,
@@ -1801,7 +1832,7 @@ def _bgp5(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _td1(
     b,
     p,
@@ -1809,8 +1840,8 @@ def _td1(
     ts,
     st,
     roff,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1881,7 +1912,7 @@ def _td1(
             np.int64(q),
             np.int64(ae),
             np.int64(asn_len),
-            A,
+            at,
             mpr,
             mpu,
             unk,
@@ -1895,16 +1926,16 @@ def _td1(
             np.int64(roff),
         )
         nhl = -2
-        for i in range(A[A_NMPR]):
+        for i in range(at[A_NMPR]):
             if mpr[i, 0] == 2 and mpr[i, 1] == 1:
                 nhl = _nexthop_text(b, nh, np.int64(mpr[i, 2]), np.int64(mpr[i, 3]), np.int64(-1))
                 break
         if nhl == -2:
-            nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(A[A_NH]))
+            nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(at[A_NH]))
         if not _emit(
             b,
-            O,
-            A,
+            ob,
+            at,
             asn,
             text,
             aggr_t,
@@ -1920,7 +1951,7 @@ def _td1(
             np.uint64(hi),
             np.uint64(lo),
             np.int64(0),
-            bool(False),
+            False,
             nh,
             np.int64(nhl),
             np.int64(0),
@@ -1931,7 +1962,7 @@ def _td1(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _td2(
     b,
     p,
@@ -1939,8 +1970,8 @@ def _td2(
     ts,
     st,
     roff,
-    O,
-    A,
+    ob,
+    at,
     mpr,
     mpu,
     unk,
@@ -1991,7 +2022,7 @@ def _td2(
         if (afi_n != 1 and afi_n != 2) or (safi != 1 and safi != 2):
             return 1  # VPN, flowspec, ...: not an elem routewatch models
         afi = 4 if afi_n == 1 else 6
-        q, plen, hi, lo, _ = _prefix(b, np.int64(p + 7), np.int64(end), np.int64(afi), bool(False))
+        q, plen, hi, lo, _ = _prefix(b, np.int64(p + 7), np.int64(end), np.int64(afi), False)
     else:
         if end - p < 5:
             _problem(
@@ -2005,7 +2036,7 @@ def _td2(
             )
             return 1
         afi = 4 if base_st in (2, 3) else 6
-        q, plen, hi, lo, _ = _prefix(b, np.int64(p + 4), np.int64(end), np.int64(afi), bool(False))
+        q, plen, hi, lo, _ = _prefix(b, np.int64(p + 4), np.int64(end), np.int64(afi), False)
     if q < 0:
         _problem(
             probs,
@@ -2077,7 +2108,7 @@ def _td2(
             np.int64(q),
             np.int64(ae),
             np.int64(4),
-            A,
+            at,
             mpr,
             mpu,
             unk,
@@ -2091,23 +2122,23 @@ def _td2(
             np.int64(roff),
         )
         nhl = -2
-        for i in range(A[A_NMPR]):
+        for i in range(at[A_NMPR]):
             if mpr[i, 0] == 2 and mpr[i, 1] == 1:
                 nhl = _nexthop_text(b, nh, np.int64(mpr[i, 2]), np.int64(mpr[i, 3]), np.int64(-1))
                 break
         if nhl == -2:
-            for i in range(A[A_NMPR]):
+            for i in range(at[A_NMPR]):
                 if mpr[i, 0] == 1 and mpr[i, 1] == 1:
                     nhl = _nexthop_text(
                         b, nh, np.int64(mpr[i, 2]), np.int64(mpr[i, 3]), np.int64(-1)
                     )
                     break
         if nhl == -2:
-            nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(A[A_NH]))
+            nhl = _nexthop_text(b, nh, np.int64(-1), np.int64(0), np.int64(at[A_NH]))
         if not _emit(
             b,
-            O,
-            A,
+            ob,
+            at,
             asn,
             text,
             aggr_t,
@@ -2134,7 +2165,7 @@ def _td2(
     return 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _peer_index(b, p, end, roff, state, pcounts, probs, gp, ht, pit_peer, pit_asn):
     if end - p < 8:
         _problem(

@@ -18,6 +18,7 @@ import lzma
 import os
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import zstandard
@@ -53,7 +54,7 @@ class ChunkReader:
         self.problem: str | None = None
         self.compressed_bytes = 0
         try:
-            self._fh: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in __iter__
+            self._fh: BinaryIO = Path(self.path).open("rb")  # noqa: SIM115 - closed in __iter__
         except OSError as exc:
             raise InputError(
                 f"Cannot open MRT file {self.path!r}: {exc.strerror}; check the path and "

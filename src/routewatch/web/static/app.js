@@ -1,0 +1,202 @@
+/* routewatch dashboard: draws the charts and the map of a page from its embedded JSON
+   (#page-data, the same dict the page's /api/v1 twin returns). Only local assets are used. */
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("page-data").textContent);
+  const BAND_COLOURS = { ready: "#2e7d32", aspiring: "#f9a825", lagging: "#c62828", "no-data": "#9e9e9e" };
+  const charts = [];
+
+  function chart(id, option) {
+    const el = document.getElementById(id);
+    if (!el || typeof echarts === "undefined") return null;
+    const c = echarts.init(el, null, { renderer: "svg" });
+    c.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option));
+    charts.push(c);
+    el.dataset.rendered = "true";
+    return c;
+  }
+  const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
+  const actionKeys = () => Object.keys(data.actions || {});
+  const actionLabel = (k) => (data.actions && data.actions[k]) || k;
+  const SHORT = { filtering: "Filtering", "anti-spoofing": "Anti-spoofing", coordination: "Coordination",
+                  "global-validation-irr": "IRR", "global-validation-rpki": "RPKI" };
+
+  // Filters: any change reloads the page with the new query.
+  document.querySelectorAll("form.filters select").forEach((sel) => {
+    sel.addEventListener("change", () => sel.form.submit());
+  });
+  const netMonth = document.querySelector("body[data-page=network] #month-select");
+  if (netMonth) netMonth.addEventListener("change", () => {
+    window.location.search = "?month=" + encodeURIComponent(netMonth.value);
+  });
+
+  function readinessBands(rows) {
+    const bands = ["ready", "aspiring", "lagging", "no_data"];
+    return chart("readiness-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0 },
+      grid: { left: 220, right: 20, top: 30, bottom: 20 },
+      xAxis: { type: "value", name: "networks" },
+      yAxis: { type: "category", data: rows.map((r) => r.label), inverse: true },
+      series: bands.map((b) => ({
+        name: b.replace("_", "-"), type: "bar", stack: "bands",
+        itemStyle: { color: BAND_COLOURS[b.replace("_", "-")] },
+        data: rows.map((r) => r[b]),
+      })),
+    });
+  }
+
+  function rovBars(s) {
+    return chart("rov-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      grid: { left: 110, right: 30, top: 10, bottom: 30 },
+      xAxis: { type: "value", max: 100, name: "%" },
+      yAxis: { type: "category", inverse: true,
+               data: ["RPKI valid", "RPKI invalid", "RPKI not found", "IRR registered"] },
+      series: [{ type: "bar", data: [
+        { value: pct(s.rpki_valid_share), itemStyle: { color: "#2e7d32" } },
+        { value: pct(s.rpki_invalid_share), itemStyle: { color: "#c62828" } },
+        { value: pct(s.rpki_not_found_share), itemStyle: { color: "#9e9e9e" } },
+        { value: pct(s.irr_registered_share), itemStyle: { color: "#1565c0" } }] }],
+    });
+  }
+
+  function centroid(geometry) {
+    // Centre of the bounding box of the largest ring: good enough to place a bubble.
+    let best = null, bestLen = -1;
+    const polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    polys.forEach((poly) => { if (poly[0].length > bestLen) { bestLen = poly[0].length; best = poly[0]; } });
+    if (!best) return null;
+    const xs = best.map((p) => p[0]), ys = best.map((p) => p[1]);
+    return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+  }
+
+  function worldMap(rows) {
+    const el = document.getElementById("map-chart");
+    if (!el) return;
+    fetch("/static/vendor/countries-110m.json").then((r) => r.json()).then((topo) => {
+      const geo = topojson.feature(topo, topo.objects.countries);
+      geo.features.forEach((f) => { f.properties.id = f.id || ""; });
+      echarts.registerMap("world", geo);
+      const centres = {};
+      geo.features.forEach((f) => { if (f.id && f.geometry) centres[f.id] = centroid(f.geometry); });
+      const max = Math.max(1, ...rows.map((r) => r.networks));
+      const shown = rows.filter((r) => r.in_area);
+      const c = chart("map-chart", {
+        tooltip: { trigger: "item", formatter: (p) => {
+          const r = p.data && p.data.row;
+          if (!r) return p.name;
+          return `${r.name} (${r.economy})<br>${r.networks} networks measured<br>` +
+                 `ready: ${r.ready_share === null ? "no data" : pct(r.ready_share) + " %"}`;
+        } },
+        visualMap: { type: "continuous", min: 0, max: 100, seriesIndex: 0, left: 10, bottom: 10,
+                     text: ["100 % ready", "0 %"], calculable: false,
+                     inRange: { color: ["#c62828", "#f9a825", "#2e7d32"] } },
+        geo: { map: "world", nameProperty: "id", roam: true, silent: true,
+               itemStyle: { areaColor: "#eceff1", borderColor: "#b0bec5" } },
+        series: [
+          { type: "map", map: "world", geoIndex: 0, nameProperty: "id",
+            data: shown.map((r) => ({ name: r.numeric, value: pct(r.ready_share), row: r })) },
+          { type: "scatter", coordinateSystem: "geo", z: 5,
+            symbolSize: (v) => 6 + 30 * Math.sqrt(v[2] / max),
+            itemStyle: { color: "rgba(21,101,192,0.55)", borderColor: "#0d47a1" },
+            data: shown.filter((r) => centres[r.numeric])
+              .map((r) => ({ name: r.economy, value: [...centres[r.numeric], r.networks], row: r })) },
+        ],
+      });
+      if (c) c.on("click", (p) => {
+        const r = p.data && p.data.row;
+        if (r) window.location.search = `?month=${data.as_of}&area=economy:${r.economy}&action=${data.action}`;
+      });
+    });
+  }
+
+  const pages = {
+    overview() {
+      worldMap(data.map);
+      chart("incidents-chart", {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 50, right: 10, top: 10, bottom: 30 },
+        xAxis: { type: "category", data: data.incidents_by_metric.map((x) => x.metric) },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{ type: "bar", itemStyle: { color: "#6a1b9a" },
+                   data: data.incidents_by_metric.map((x) => x.incidents) }],
+      });
+      rovBars(data.summary);
+      readinessBands(data.readiness);
+    },
+    history() {
+      const months = data.series.map((x) => x.month);
+      chart("ready-chart", {
+        legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: "category", data: months }, yAxis: { type: "value", max: 100, name: "% ready" },
+        series: actionKeys().map((k) => ({ name: actionLabel(k), type: "line",
+          data: data.series.map((x) => pct(x.ready_share[k])) })),
+      });
+      chart("incidents-chart", {
+        legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: "category", data: months }, yAxis: { type: "value", minInterval: 1 },
+        series: Object.keys(data.metrics).map((m) => ({ name: m, type: "bar", stack: "m",
+          data: data.series.map((x) => x["incidents_" + m.toLowerCase()]) })),
+      });
+      chart("rov-chart", {
+        legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: "category", data: months }, yAxis: { type: "value", max: 100, name: "%" },
+        series: [["RPKI valid", "rpki_valid_share"], ["RPKI invalid", "rpki_invalid_share"],
+                 ["RPKI not found", "rpki_not_found_share"], ["IRR registered", "irr_registered_share"]]
+          .map(([name, key]) => ({ name, type: "line", data: data.series.map((x) => pct(x[key])) })),
+      });
+    },
+    compare() {
+      const names = data.areas.map((a) => a.label);
+      chart("ready-chart", {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 60 },
+        xAxis: { type: "category", data: actionKeys().map((k) => SHORT[k] || k), axisLabel: { interval: 0 } },
+        yAxis: { type: "value", max: 100, name: "% ready" },
+        series: data.areas.map((a) => ({ name: a.label, type: "bar", data: actionKeys().map((k) => {
+          const r = a.readiness.find((x) => x.action === k); return r ? pct(r.ready_share) : null; }) })),
+      });
+      const val = (a, key) => (a.summary ? a.summary[key] : null);
+      chart("incidents-chart", {
+        grid: { left: 50, right: 10, top: 10, bottom: 40 },
+        xAxis: { type: "category", data: names }, yAxis: { type: "value" },
+        series: [{ type: "bar", itemStyle: { color: "#6a1b9a" },
+                   data: data.areas.map((a) => val(a, "incidents_per_100_networks")) }],
+      });
+      chart("rov-chart", {
+        grid: { left: 50, right: 10, top: 10, bottom: 40 },
+        xAxis: { type: "category", data: names }, yAxis: { type: "value", max: 100, name: "%" },
+        series: [{ type: "bar", itemStyle: { color: "#2e7d32" },
+                   data: data.areas.map((a) => pct(val(a, "rpki_valid_share"))) }],
+      });
+    },
+    network() {
+      chart("scores-chart", {
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 220, right: 30, top: 10, bottom: 30 },
+        xAxis: { type: "value", min: 0, max: 1 },
+        yAxis: { type: "category", inverse: true, data: data.scores.map((x) => x.label) },
+        series: [{ type: "bar", data: data.scores.map((x) => ({
+          value: x.score, itemStyle: { color: BAND_COLOURS[x.band] || "#9e9e9e" } })) }],
+      });
+      chart("history-chart", {
+        legend: { top: 0 }, grid: { left: 50, right: 20, top: 40, bottom: 30 },
+        xAxis: { type: "category", data: data.history.map((x) => x.month) },
+        yAxis: { type: "value", min: 0, max: 1 },
+        series: actionKeys().map((k) => ({ name: actionLabel(k), type: "line",
+          data: data.history.map((x) => (k in x.scores ? x.scores[k] : null)) })),
+      });
+    },
+    incident() {
+      chart("timeline-chart", {
+        grid: { left: 50, right: 30, top: 20, bottom: 40 },
+        xAxis: { type: "time" }, yAxis: { type: "value", minInterval: 1, name: "peer ASNs" },
+        series: [{ type: "line", step: "end", areaStyle: { opacity: 0.2 }, itemStyle: { color: "#c62828" },
+                   data: data.timeline.map((x) => [x.t, x.peers]) }],
+      });
+    },
+  };
+  if (pages[data.page]) pages[data.page]();
+  window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
+})();
