@@ -35,5 +35,7 @@ test: install lint
 
 bench: install
 	$(BIN)/pip install -q --only-binary=:all: 'pybgpkit-parser==0.6.2'
-	$(BIN)/python benchmarks/mrt.py
-	$(BIN)/python benchmarks/lookups.py
+	-$(BIN)/python benchmarks/mrt.py
+	-$(BIN)/python benchmarks/lookups.py
+	-$(BIN)/python benchmarks/detect.py
+	-$(BIN)/python benchmarks/web.py

@@ -86,3 +86,25 @@ def test_missing_file_exits_1_and_the_rest_is_ingested(tmp_path: Path) -> None:
     assert "no such file; check the path" in result.stderr
     assert "1 unreadable" in result.stderr
     assert scan_lake(lake, collector="rrc05").count_rows() > 0
+
+
+def test_progress_display_runs_and_stays_off_the_data_stream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from routewatch.cli.progress import FileProgress
+
+    files = [RRC21, tmp_path / "missing.gz"]
+    with FileProgress(files, verb="Ingesting", enabled=True) as progress:
+        for path in files:
+            progress.start(path)
+            progress.update(note="12 elems")
+            progress.echo(f"message about {path.name}")
+            progress.done(path)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "message about missing.gz" in captured.err
+    with FileProgress(files, verb="Ingesting") as quiet:  # stderr is not a terminal here
+        quiet.start(RRC21)
+        quiet.echo("plain line")
+        quiet.done(RRC21)
+    assert capsys.readouterr().err == "plain line\n"

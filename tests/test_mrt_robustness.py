@@ -160,3 +160,46 @@ def test_historical_framing_is_recovered() -> None:
     assert report.problem_counts[ProblemKind.BAD_RECORD_LENGTH] > 0
     n, report = _read(SHARED / "ris_historical" / "ris-rrc00_updates.20000325.0345.gz")
     assert report.problem_counts[ProblemKind.FRAMING_RECOVERED] >= 1
+
+
+def _bgp4mp_update(attrs: bytes, nlri: bytes) -> bytes:
+    """One BGP4MP MESSAGE (2-byte ASN) record carrying an UPDATE with ``attrs`` and ``nlri``."""
+    update = b"\x00\x00" + len(attrs).to_bytes(2, "big") + attrs + nlri
+    message = b"\xff" * 16 + b"\x00\x00" + b"\x02" + update  # length 0: use the record's
+    body = (
+        (64500).to_bytes(2, "big")
+        + (64501).to_bytes(2, "big")
+        + b"\x00\x00\x00\x01"
+        + bytes([192, 0, 2, 1, 192, 0, 2, 2])
+        + message
+    )
+    return (
+        (1_600_000_000).to_bytes(4, "big")
+        + b"\x00\x10\x00\x01"
+        + len(body).to_bytes(4, "big")
+        + body
+    )
+
+
+def test_largest_as_paths_fit_the_scratch(tmp_path: Path) -> None:
+    seg2 = b"\x02\xff" + b"\xfd\xe8" * 255  # 255 x AS 65000, 2-byte
+    seg4 = b"\x02\xff" + (70000).to_bytes(4, "big") * 255
+    as_path = seg2 * 78  # together as long as an UPDATE's attribute section allows
+    as4_path = seg4 * 24
+    attrs = (
+        b"\x40\x01\x01\x00"
+        + b"\x50\x02"
+        + len(as_path).to_bytes(2, "big")
+        + as_path
+        + b"\xd0\x11"
+        + len(as4_path).to_bytes(2, "big")
+        + as4_path
+    )
+    path = _write(tmp_path / "big.mrt", _bgp4mp_update(attrs, b"\x18\x0a\x00\x00"))
+    rows = [r for b in read_elems(path) for r in b.to_pylist()]
+    assert len(rows) == 1
+    assert rows[0]["prefix"] == "10.0.0.0/24"
+    asns = rows[0]["path_asns"]
+    assert len(asns) == 255 * 78  # the RFC 6793 merge keeps AS_PATH's length
+    assert asns[0] == 65000 and asns[-1] == 70000
+    assert rows[0]["as_path"].endswith("...")

@@ -107,8 +107,8 @@ RESYNC_WINDOW = 1 << 22  # bytes scanned for a header before giving up on a buff
 MAX_PATH_TEXT = 8000  # bgpdump's AS path text limit (it appends "...")
 
 # scratch sizes
-SC_ASN = 40000
-SC_SEG = 40000
+SC_ASN = 1 << 17  # > the ASNs of a 64 KiB AS_PATH plus a 64 KiB AS4_PATH
+SC_SEG = 1 << 17
 SC_TEXT = 1 << 19
 SC_MP = 8
 
@@ -171,8 +171,21 @@ def _fmt_uint(out, o, v):
 
 @njit(cache=True, error_model="numpy")
 def _fmt_v4(out, o, a):
+    """Dotted-quad text of the IPv4 address ``a`` (an int) at ``out[o:]``."""
     for i in range(4):
-        o = _fmt_uint(out, np.int64(o), np.int64((a >> (24 - 8 * i)) & 255))
+        v = (a >> (24 - 8 * i)) & 255
+        if v >= 100:
+            out[o] = 48 + v // 100
+            out[o + 1] = 48 + (v // 10) % 10
+            out[o + 2] = 48 + v % 10
+            o += 3
+        elif v >= 10:
+            out[o] = 48 + v // 10
+            out[o + 1] = 48 + v % 10
+            o += 2
+        else:
+            out[o] = 48 + v
+            o += 1
         if i < 3:
             out[o] = 46
             o += 1
@@ -604,11 +617,16 @@ def _finalise_path(b, at, asn_len, seg, asn, text):
         if at[A_AGGR_AS] >= 0 and at[A_AS4AGGR_AS] >= 0 and at[A_AGGR_AS] != 23456:
             use4 = False
         if use4:
-            ns1, _na1, ok1 = _parse_segments(
+            ns1, na1, ok1 = _parse_segments(
                 b, np.int64(at[A_AS4_P]), np.int64(at[A_AS4_L]), np.int64(4), seg, asn, np.int64(1)
             )
-            if not ok1 or _path_count(seg, np.int64(0), np.int64(ns0)) < _path_count(
-                seg, np.int64(1), np.int64(ns1)
+            # the merged path must fit the scratch (it cannot be longer than both together)
+            fits = ns0 + ns1 <= seg.shape[2] and na0 + na1 <= asn.shape[1]
+            if (
+                not ok1
+                or not fits
+                or _path_count(seg, np.int64(0), np.int64(ns0))
+                < _path_count(seg, np.int64(1), np.int64(ns1))
             ):
                 use4 = False
     ns = 0
@@ -812,7 +830,18 @@ def _emit(
         f1 |= F1_PFX
         o = _fmt_addr(pfx_d, np.int64(o), np.int64(afi), np.uint64(hi), np.uint64(lo))
         pfx_d[o] = 47
-        o = _fmt_uint(pfx_d, np.int64(o + 1), np.int64(plen))
+        if plen >= 100:
+            pfx_d[o + 1] = 48 + plen // 100
+            pfx_d[o + 2] = 48 + (plen // 10) % 10
+            pfx_d[o + 3] = 48 + plen % 10
+            o += 4
+        elif plen >= 10:
+            pfx_d[o + 1] = 48 + plen // 10
+            pfx_d[o + 2] = 48 + plen % 10
+            o += 3
+        else:
+            pfx_d[o + 1] = 48 + plen
+            o += 2
         cnt[C_PFX] = o
     offb[O_PFX, n + 1] = o
     if attrs:
