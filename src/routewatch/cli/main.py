@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("routewatch.cli.run", "demo", "Run the pipeline over the bundled sample; serve it."),
     "report": ("routewatch.cli.report", "report", "One network's scores, incidents, fixes."),
     "area": ("routewatch.cli.report", "area", "Readiness of economies, regions, RIRs, cohorts."),
+    "compare-manrs": ("routewatch.cli.compare", "compare_manrs",
+                      "Compare a month's scores with a MANRS Observatory export."),
     "export": ("routewatch.cli.export", "export", "Write a month's tables as Parquet/CSV/JSON."),
     "methodology": ("routewatch.cli.methodology", "methodology", "Print the methodology."),
     "serve": ("routewatch.cli.serve", "serve", "Serve the dashboard and the JSON/CSV API."),

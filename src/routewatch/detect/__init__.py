@@ -12,7 +12,8 @@ Data flow (one module per box)::
       │
       ├─ bogons.mark_bogon_prefixes / mark_bogon_asns     M3, M4 (+ administrative)
       ├─ leaks.mark_leaks                                 M1: ASPA, relationships, OTC
-      └─ hijacks.mark_hijacks                             M2 and rpki-invalid
+      ├─ hijacks.mark_hijacks                             M2 and rpki-invalid
+      └─ firsthop.mark_fake_first_hops                    type-1 suspects (not scored)
       ▼
     findings.build_findings         events, peak visibility, evidence  -> FINDINGS
       ▼

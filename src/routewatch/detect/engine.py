@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
 from routewatch.detect.findings import FindingsReport, Marks, Metric, build_findings
+from routewatch.detect.firsthop import FirstHopReport, mark_fake_first_hops
 from routewatch.detect.hijacks import HijackReport, mark_hijacks
 from routewatch.detect.incidents import build_incidents
 from routewatch.detect.leaks import LeakReport, mark_leaks
@@ -54,7 +55,7 @@ class Kind(StrEnum):
 ALL_KINDS: frozenset[Kind] = frozenset(Kind)
 _METRICS: dict[Kind, frozenset[str]] = {
     Kind.LEAK: frozenset({Metric.LEAK}),
-    Kind.HIJACK: frozenset({Metric.HIJACK}),
+    Kind.HIJACK: frozenset({Metric.HIJACK, Metric.FAKE_FIRST_HOP}),
     Kind.BOGON: frozenset(
         {Metric.BOGON_PREFIX, Metric.BOGON_ASN, Metric.BOGON_PREFIX_ADMIN, Metric.BOGON_ASN_ADMIN}
     ),
@@ -72,6 +73,7 @@ class DetectReport:
     findings: FindingsReport = field(default_factory=FindingsReport)
     leaks: LeakReport = field(default_factory=LeakReport)
     hijacks: HijackReport = field(default_factory=HijackReport)
+    first_hops: FirstHopReport = field(default_factory=FirstHopReport)
     first_time: int | None = None
     last_time: int | None = None
 
@@ -134,8 +136,11 @@ class PartitionRun:
         if Kind.LEAK in kinds:
             mark_leaks(routes, paths, self.refs, marks, report.leaks)
         if Kind.HIJACK in kinds or Kind.ROV in kinds:
-            mark_hijacks(spans, routes, paths, self.catalog, self.refs, self.method,
-                         window_start, marks, report.hijacks)  # fmt: skip
+            pairs = mark_hijacks(spans, routes, paths, self.catalog, self.refs, self.method,
+                                 window_start, marks, report.hijacks)  # fmt: skip
+            if pairs is not None and Kind.HIJACK in kinds:
+                mark_fake_first_hops(pairs, spans, routes, paths, self.refs, self.method,
+                                     window_start, marks, report.first_hops)  # fmt: skip
         table = build_findings(spans, self.catalog, marks, self.refs, self.method, report.findings)
         wanted = sorted(set().union(*(_METRICS[k] for k in kinds)))
         keep = pc.is_in(table.column("metric"), pa.array(wanted, pa.string()))

@@ -55,6 +55,8 @@ class Metric(StrEnum):
     BOGON_PREFIX = "M3"
     BOGON_ASN = "M4"
     RPKI_INVALID = "rpki-invalid"
+    #: ARTEMIS type-1 suspicion (:mod:`.firsthop`): reported, never scored — not M2
+    FAKE_FIRST_HOP = "hijack-type1-suspect"
     BOGON_PREFIX_ADMIN = "M3-administrative"
     BOGON_ASN_ADMIN = "M4-administrative"
 
@@ -68,6 +70,7 @@ class DecidedBy(StrEnum):
     RPKI = "rpki"
     IRR = "irr"
     ESTABLISHED = "established-origin"
+    NEW_EDGE = "new-edge"
     BOGON_LIST = "bogon-list"
     UNDETERMINED = "undetermined"
 

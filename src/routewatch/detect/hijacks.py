@@ -31,8 +31,9 @@ Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
   culprit (label ``as-set-origin``).
 
 Accomplice (M2C): the origin's direct upstream in each path. Type-1 (forged first hop) is
-not detected here (see leaks for ASPA); sub-MOAS under a prefix shorter than the partition's
-bucket width is only seen when both are in the same partition (see :mod:`.partition`).
+not M2: :mod:`.firsthop` reports it as its own, unscored kind (leaks use ASPA). Sub-MOAS
+under a prefix shorter than the partition's bucket width is only seen when both are in the
+same partition (see :mod:`.partition`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,14 @@ from routewatch.detect.state import Catalog, Spans
 from routewatch.detect.verdicts import References, Rel, pair_verdicts
 from routewatch.prefixes import format_prefix, mask_words
 
-__all__ = ["HijackReport", "mark_hijacks"]
+__all__ = [
+    "HijackReport",
+    "Intervals",
+    "OriginPairs",
+    "mark_hijacks",
+    "origin_pairs",
+    "visibility_intervals",
+]
 
 I64 = npt.NDArray[np.int64]
 _NEVER = int(OPEN)
@@ -83,7 +91,7 @@ class HijackReport:
 
 
 @dataclass(frozen=True)
-class _Pairs:
+class OriginPairs:
     prefix: npt.NDArray[np.int32]
     origin: I64
     of_route: I64
@@ -108,12 +116,12 @@ def mark_hijacks(
     window_start: int,
     marks: Marks,
     report: HijackReport | None = None,
-) -> None:
-    """Mark hijack (M2) and rpki-invalid spans (see module doc)."""
+) -> OriginPairs | None:
+    """Mark hijack (M2) and rpki-invalid spans (see module doc); return the origin pairs."""
     report = report if report is not None else HijackReport()
     if len(routes) == 0:
-        return
-    pairs = _pairs(spans, routes, catalog, refs, method, window_start)
+        return None
+    pairs = origin_pairs(spans, routes, catalog, refs, method, window_start)
     report.pairs += len(pairs.prefix)
     by_prefix = _pairs_by_prefix(pairs)
     covers = _covering(catalog, np.unique(pairs.prefix))
@@ -123,48 +131,26 @@ def mark_hijacks(
         _judge_prefix(q, pairs, by_prefix, covers, spans, routes, paths, catalog, refs,
                       marks, report, m2_intervals)  # fmt: skip
     _mark_rpki_invalid(pairs, spans, routes, paths, refs, marks, m2_intervals)
+    return pairs
 
 
 # ------------------------------------------------------------------------------ pairs
-def _pairs(
+def origin_pairs(
     spans: Spans,
     routes: Routes,
     catalog: Catalog,
     refs: References,
     method: Methodology,
     window_start: int,
-) -> _Pairs:
+) -> OriginPairs:
+    """(prefix, origin) pairs of the routes: visibility intervals, establishment, verdicts."""
     origins = catalog.origins()[routes.path]
     key = (routes.prefix.astype(np.int64) << 32) | (origins + 1)
     uniq, of_route = np.unique(key, return_inverse=True)
     prefix = (uniq >> 32).astype(np.int32)
     origin = (uniq & 0xFFFFFFFF) - 1
     pair_of_span = of_route[routes.of_span]
-    end = spans.end_or(_NEVER)
-    order = np.lexsort((spans.start, pair_of_span))
-    sp, st, en = pair_of_span[order], spans.start[order], end[order]
-    event = union_events(sp, st, en)
-    n_iv = int(event[-1]) + 1 if len(event) else 0
-    iv_start = np.full(n_iv, _NEVER, np.int64)
-    np.minimum.at(iv_start, event, st)
-    iv_end = np.zeros(n_iv, np.int64)
-    np.maximum.at(iv_end, event, en)
-    iv_pair = np.zeros(n_iv, np.int64)
-    iv_pair[event] = sp
-    baseline_from = window_start - method.baseline_us
-    in_baseline = np.zeros(n_iv, np.bool_)
-    early = spans.rib[order] | ((st < window_start) & (en > baseline_from))
-    np.logical_or.at(in_baseline, event, early)
-    from_rib = np.zeros(n_iv, np.bool_)
-    np.logical_or.at(from_rib, event, spans.rib[order])
-    grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
-                     _NEVER)  # fmt: skip
-    est = np.where(from_rib, np.int64(-1),
-                   np.minimum(grown, np.where(in_baseline, window_start, _NEVER)))  # fmt: skip
-    est_at = np.full(len(uniq), _NEVER, np.int64)
-    np.minimum.at(est_at, iv_pair, est)
-    bounds = np.zeros(len(uniq) + 1, np.int64)
-    np.cumsum(np.bincount(iv_pair, minlength=len(uniq)), out=bounds[1:])
+    iv = visibility_intervals(pair_of_span, len(uniq), spans, method, window_start)
     v = pair_verdicts(
         refs,
         np.asarray(catalog.prefix_afi, np.uint8)[prefix],
@@ -176,11 +162,64 @@ def _pairs(
     route_order = np.argsort(of_route, kind="stable").astype(np.int64)
     route_bounds = np.zeros(len(uniq) + 1, np.int64)
     np.cumsum(np.bincount(of_route, minlength=len(uniq)), out=route_bounds[1:])
-    return _Pairs(prefix, origin, of_route, route_order, route_bounds, iv_pair, iv_start,
-                  iv_end, bounds, est_at, v.rov_state, v.irr_state)  # fmt: skip
+    return OriginPairs(prefix, origin, of_route, route_order, route_bounds, iv.group, iv.start,
+                       iv.end, iv.bounds, iv.est_at, v.rov_state, v.irr_state)  # fmt: skip
 
 
-def _pairs_by_prefix(pairs: _Pairs) -> dict[int, list[int]]:
+@dataclass(frozen=True)
+class Intervals:
+    """Visibility intervals of span groups, sorted by group then start.
+
+    Interval i belongs to ``group[i]``; the intervals of group g are
+    ``bounds[g]:bounds[g+1]``. ``est_at[g]`` is when the group became established.
+    """
+
+    group: I64
+    start: I64
+    end: I64
+    bounds: I64
+    est_at: I64
+
+
+def visibility_intervals(
+    group_of_span: I64, n_groups: int, spans: Spans, method: Methodology, window_start: int
+) -> Intervals:
+    """Union each group's spans (all peers) into intervals and apply the establish rules.
+
+    A group is established from the start of the data (-1) when one of its spans began with
+    a RIB entry; at ``window_start`` when an interval reaches into the baseline
+    (``baseline_days`` before it); and ``establish_hours`` after the start of its first
+    interval at least that long. Never established: :data:`OPEN`.
+    """
+    end = spans.end_or(_NEVER)
+    order = np.lexsort((spans.start, group_of_span))
+    sp, st, en = group_of_span[order], spans.start[order], end[order]
+    event = union_events(sp, st, en)
+    n_iv = int(event[-1]) + 1 if len(event) else 0
+    iv_start = np.full(n_iv, _NEVER, np.int64)
+    np.minimum.at(iv_start, event, st)
+    iv_end = np.zeros(n_iv, np.int64)
+    np.maximum.at(iv_end, event, en)
+    iv_group = np.zeros(n_iv, np.int64)
+    iv_group[event] = sp
+    baseline_from = window_start - method.baseline_us
+    in_baseline = np.zeros(n_iv, np.bool_)
+    early = spans.rib[order] | ((st < window_start) & (en > baseline_from))
+    np.logical_or.at(in_baseline, event, early)
+    from_rib = np.zeros(n_iv, np.bool_)
+    np.logical_or.at(from_rib, event, spans.rib[order])
+    grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
+                     _NEVER)  # fmt: skip
+    est = np.where(from_rib, np.int64(-1),
+                   np.minimum(grown, np.where(in_baseline, window_start, _NEVER)))  # fmt: skip
+    est_at = np.full(n_groups, _NEVER, np.int64)
+    np.minimum.at(est_at, iv_group, est)
+    bounds = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(iv_group, minlength=n_groups), out=bounds[1:])
+    return Intervals(iv_group, iv_start, iv_end, bounds, est_at)
+
+
+def _pairs_by_prefix(pairs: OriginPairs) -> dict[int, list[int]]:
     """Prefix id -> its pairs with an origin (pairs are sorted by prefix already)."""
     idx = np.flatnonzero(pairs.origin >= 0)
     pref = pairs.prefix[idx]
@@ -227,7 +266,7 @@ def _covering(catalog: Catalog, ids: npt.NDArray[np.int32]) -> dict[int, list[in
 
 
 def _candidates(
-    pairs: _Pairs, by_prefix: dict[int, list[int]], covers: dict[int, list[int]]
+    pairs: OriginPairs, by_prefix: dict[int, list[int]], covers: dict[int, list[int]]
 ) -> list[int]:
     """Prefixes with at least two distinct origins among themselves and their covers."""
     out = []
@@ -247,7 +286,7 @@ def _candidates(
 # ------------------------------------------------------------------------------ judging
 def _judge_prefix(
     q: int,
-    pairs: _Pairs,
+    pairs: OriginPairs,
     by_prefix: dict[int, list[int]],
     covers: dict[int, list[int]],
     spans: Spans,
@@ -292,7 +331,7 @@ def _judge_prefix(
             _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks)
 
 
-def _upstreams(pair: int, pairs: _Pairs, routes: Routes, paths: FlatPaths) -> set[int]:
+def _upstreams(pair: int, pairs: OriginPairs, routes: Routes, paths: FlatPaths) -> set[int]:
     """Direct upstreams of the pair's origin over all its paths."""
     lo, hi = int(pairs.route_bounds[pair]), int(pairs.route_bounds[pair + 1])
     out = set()
@@ -310,7 +349,7 @@ def _is_bogon_asn(refs: References, asn: int) -> bool:
     return bool(codes[0] != 0)
 
 
-def _overlaps(pairs: _Pairs, i: int, start: int, end: int) -> bool:
+def _overlaps(pairs: OriginPairs, i: int, start: int, end: int) -> bool:
     lo, hi = int(pairs.iv_bounds[i]), int(pairs.iv_bounds[i + 1])
     return bool(((pairs.iv_start[lo:hi] < end) & (pairs.iv_end[lo:hi] > start)).any())
 
@@ -325,7 +364,7 @@ def _decide(
     x: int,
     established: list[tuple[int, int]],
     concurrent: list[tuple[int, int]],
-    pairs: _Pairs,
+    pairs: OriginPairs,
     catalog: Catalog,
     refs: References,
     report: HijackReport,
@@ -385,7 +424,7 @@ def _mark_interval(
     start: int,
     end: int,
     detail: Detail,
-    pairs: _Pairs,
+    pairs: OriginPairs,
     spans: Spans,
     routes: Routes,
     paths: FlatPaths,
@@ -421,7 +460,7 @@ def _with_upstream(detail: Detail, paths: FlatPaths, path: int, refs: References
 
 
 def _mark_rpki_invalid(
-    pairs: _Pairs,
+    pairs: OriginPairs,
     spans: Spans,
     routes: Routes,
     paths: FlatPaths,

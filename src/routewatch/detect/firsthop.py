@@ -1,0 +1,153 @@
+"""ARTEMIS type-1 suspicions: the right origin behind a first hop never seen with it.
+
+A type-1 hijack forges the origin: the hijacker H announces "... H X" for X's prefix, so the
+origin is right (ROV says valid) and only the first hop — the edge H–X — is new. Evidence
+here is new-edge detection, per (prefix, origin) pair as ARTEMIS configures neighbours per
+prefix (which also keeps partitions independent):
+
+- the **first hop** of a route is the AS before the origin in the collapsed path; an edge
+  (first hop U, origin X) of a pair is **established** by the same rules as an origin
+  (METHODOLOGY §4): from the start of the data when one of its routes was in a RIB, at
+  ``window_start`` when seen in the baseline, else ``establish_hours`` after the start of
+  its first interval of continuous visibility at least that long;
+- each visibility interval I of the edge U–X that began before the edge was established is
+  suspect when X already had at least one *other* established first hop for the prefix
+  before I (so the origin is the established one: a pair is established no later than its
+  edges) and the relationship data knows no relationship between U and X (siblings,
+  customer/provider or peers of X are expected first hops). A bogon U is left to M4; an
+  origin with no established first hop gives no verdict (nothing to compare with), RPKI-valid
+  or not.
+
+Output: marks of kind ``hijack-type1-suspect`` (:attr:`Metric.FAKE_FIRST_HOP`), culprit the
+suspect first hop U, segment (U, X), decided by ``new-edge``, labels ``fake-first-hop``,
+``exact``, ``type-1``; evidence edges: the new edge with the relationship lookup result
+(``unknown``/``none``), then every established first hop of X for the prefix (source
+``baseline``). Visibility (``min_peer_asns``) and the window are applied by the event
+builder like for every kind. **Not M2**: METHODOLOGY defines M2 by the origin only, so these
+findings are reported and never scored (no incident metric uses them) — a suspicion for a
+human to check, since new upstreams appear legitimately every day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from routewatch.detect.findings import DecidedBy, Detail, Edge, Marks, Metric, relation_name
+from routewatch.detect.hijacks import OriginPairs, visibility_intervals
+from routewatch.detect.methodology import Methodology
+from routewatch.detect.paths import FlatPaths
+from routewatch.detect.routes import Routes
+from routewatch.detect.state import Spans
+from routewatch.detect.verdicts import References, Rel, asn_bogons
+
+__all__ = ["FirstHopReport", "first_hops", "mark_fake_first_hops"]
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass
+class FirstHopReport:
+    """Counts: pair edges examined, new-edge intervals, suspects, and why others were not."""
+
+    edges: int = 0
+    new_edge_intervals: int = 0
+    suspects: int = 0
+    related: int = 0
+    no_baseline: int = 0
+    bogon_first_hop: int = 0
+
+
+def first_hops(routes: Routes, paths: FlatPaths) -> I64:
+    """First hop (the AS before the origin, prepends collapsed) of every route; -1 if none."""
+    pid = routes.path.astype(np.int64)
+    last = paths.offsets[pid + 1]
+    ok = (last - paths.offsets[pid] >= 2) & ~paths.as_set[pid]
+    out = np.full(len(pid), -1, np.int64)
+    out[ok] = paths.values[last[ok] - 2]
+    return out
+
+
+def mark_fake_first_hops(
+    pairs: OriginPairs,
+    spans: Spans,
+    routes: Routes,
+    paths: FlatPaths,
+    refs: References,
+    method: Methodology,
+    window_start: int,
+    marks: Marks,
+    report: FirstHopReport | None = None,
+) -> None:
+    """Mark the spans of type-1 suspect first hops (see module doc)."""
+    report = report if report is not None else FirstHopReport()
+    hop = first_hops(routes, paths)
+    pair = pairs.of_route
+    usable = (hop >= 0) & (pairs.origin[pair] >= 0)
+    key = pair * np.int64(1 << 32) + hop
+    uniq = np.unique(key[usable])
+    # only pairs with two or more first hops can have a new one next to an established one
+    edge_pair = uniq >> 32
+    many = np.flatnonzero(np.bincount(edge_pair, minlength=len(pairs.origin)) >= 2)
+    uniq = uniq[np.isin(edge_pair, many)]
+    if len(uniq) == 0:
+        return
+    report.edges += len(uniq)
+    edge_of_route = np.full(len(routes), -1, np.int64)
+    pos = np.searchsorted(uniq, key)
+    hit = usable & (pos < len(uniq))
+    hit[hit] = uniq[pos[hit]] == key[hit]
+    edge_of_route[hit] = pos[hit]
+    span_edge = edge_of_route[routes.of_span]
+    chosen = np.flatnonzero(span_edge >= 0)
+    sub = spans.take(chosen)
+    iv = visibility_intervals(span_edge[chosen], len(uniq), sub, method, window_start)
+    edge_pair, edge_hop = uniq >> 32, uniq & 0xFFFFFFFF
+    bogon, _ = asn_bogons(refs, edge_hop)
+    routes_of_edge = _routes_of_edges(edge_of_route, len(uniq))
+    first = np.searchsorted(edge_pair, edge_pair, side="left")
+    last = np.searchsorted(edge_pair, edge_pair, side="right")
+    for e in range(len(uniq)):
+        lo, hi = int(iv.bounds[e]), int(iv.bounds[e + 1])
+        fresh = [i for i in range(lo, hi) if int(iv.est_at[e]) >= int(iv.start[i])]
+        if not fresh:
+            continue
+        report.new_edge_intervals += len(fresh)
+        u, x = int(edge_hop[e]), int(pairs.origin[int(edge_pair[e])])
+        if bogon[e] > 0:
+            report.bogon_first_hop += 1
+            continue
+        code = refs.relation_of(u, x)
+        if code != Rel.UNKNOWN:
+            report.related += 1
+            continue
+        siblings = range(int(first[e]), int(last[e]))
+        for i in fresh:
+            start, end = int(iv.start[i]), int(iv.end[i])
+            baseline = sorted(int(edge_hop[s]) for s in siblings
+                              if s != e and int(iv.est_at[s]) < start)  # fmt: skip
+            if not baseline:
+                report.no_baseline += 1
+                continue
+            report.suspects += 1
+            detail = _detail(u, x, code, baseline, refs)
+            for r in routes_of_edge[e]:
+                members = routes.spans(r)
+                inside = (spans.start[members] >= start) & (spans.start[members] <= end)
+                marks.add(members[inside], detail)
+
+
+def _routes_of_edges(edge_of_route: I64, n_edges: int) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(n_edges)]
+    for r in np.flatnonzero(edge_of_route >= 0).tolist():
+        out[int(edge_of_route[r])].append(r)
+    return out
+
+
+def _detail(u: int, x: int, code: int, baseline: list[int], refs: References) -> Detail:
+    new_edge = Edge(u, x, relation_name(code), refs.relation_source(u, x) or "none")
+    known = tuple(Edge(v, x, relation_name(refs.relation_of(v, x)), "baseline") for v in baseline)
+    return Detail(Metric.FAKE_FIRST_HOP, u, None, None, DecidedBy.NEW_EDGE,
+                  ("fake-first-hop", "exact", "type-1"), (u, x), (new_edge, *known))  # fmt: skip
