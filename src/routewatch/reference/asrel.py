@@ -33,9 +33,7 @@ Failure modes: a malformed line becomes a :class:`~routewatch.reference.base.Lin
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
-import io
 import lzma
 import re
 import zlib
@@ -44,15 +42,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from routewatch.errors import ImplausibleInputError
-from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.sniff import open_binary, read_head
+from routewatch.reference.base import (
+    Format,
+    LineProblem,
+    ProblemLog,
+    RefKind,
+    Snapshot,
+    register,
+)
+from routewatch.reference.sniff import open_text, read_head
 from routewatch.schemas import AS_ORGS, AS_RELATIONSHIPS, AS_TAXONOMY, CUSTOMER_CONES
 
 __all__ = [
@@ -103,47 +107,10 @@ class ConeSource(StrEnum):
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Problems:
-    """Per-load problem list, capped so that a garbage file cannot fill memory."""
-
-    limit: int
-    kept: list[LineProblem] = field(default_factory=list)
-    dropped: int = 0
-
-    def add(self, file: str, line: int, detail: str) -> None:
-        if len(self.kept) < self.limit:
-            self.kept.append(LineProblem(file, line, detail))
-        else:
-            self.dropped += 1
-
-    def final(self) -> list[LineProblem]:
-        """The kept problems, plus one line saying how many more there were."""
-        if not self.dropped:
-            return self.kept
-        return [*self.kept, LineProblem("*", 0, f"{self.dropped} more problems not listed")]
-
-
-def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
-    """Decode bytes that are not UTF-8 as Latin-1 (older RIPE dumps are Latin-1)."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("routewatch-latin1", _latin1_fallback)
-
-
-def _open_text(path: Path) -> IO[str]:
-    """Decompressed text (see :func:`~routewatch.reference.sniff.open_binary`), UTF-8 with a
-    Latin-1 fallback per undecodable byte run."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="routewatch-latin1")
-
-
-def _data_lines(path: Path, problems: _Problems) -> Iterator[tuple[int, str]]:
+def _data_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, str]]:
     """(line number, stripped line) of every line that is neither blank nor a ``#`` comment."""
     number = 0
-    with _open_text(path) as stream:
+    with open_text(path) as stream:
         try:
             for number, line in enumerate(stream, 1):
                 text = line.strip()
@@ -249,7 +216,7 @@ class _Edges:
         source: str | None,
         file: str,
         line: int,
-        problems: _Problems,
+        problems: ProblemLog,
     ) -> None:
         key = (min(a, b) << 32) | max(a, b)
         seen = self.rows.get(key)
@@ -315,7 +282,7 @@ def read_as_relationships(
     metadata ``routewatch.files`` names the files (evidence for serial-1 rows, which have
     no source column).
     """
-    problems = _Problems(max_problems)
+    problems = ProblemLog(max_problems)
     edges = _Edges()
     used: Dialect | None = dialect
     for path in paths:
@@ -358,7 +325,7 @@ def load_customer_cones(
     paths: Sequence[Path], *, as_of: dt.date | None = None, min_rows: int = 1
 ) -> Snapshot:
     """CAIDA ``ppdc-ases`` files as a CUSTOMER_CONES snapshot (one row per cone AS)."""
-    problems = _Problems(1000)
+    problems = ProblemLog(1000)
     asns: list[int] = []
     members: list[list[int]] = []
     for path in paths:
@@ -385,11 +352,11 @@ _ORG_HEADER = "#format:org_id|"
 _AUT_HEADER = "#format:aut|"
 
 
-def _org_sections(path: Path, problems: _Problems) -> Iterator[tuple[str, int, list[str]]]:
+def _org_sections(path: Path, problems: ProblemLog) -> Iterator[tuple[str, int, list[str]]]:
     """("org" | "aut", line number, fields) for every data line under a ``# format:`` header."""
     section: str | None = None
     number = 0
-    with _open_text(path) as stream:
+    with open_text(path) as stream:
         try:
             for number, raw in enumerate(stream, 1):
                 line = raw.rstrip("\r\n")
@@ -420,7 +387,7 @@ def load_as_orgs(
     paths: Sequence[Path], *, as_of: dt.date | None = None, min_rows: int = 1
 ) -> Snapshot:
     """CAIDA ``as-org2info.txt`` files as an AS_ORGS snapshot (aut rows joined to orgs)."""
-    problems = _Problems(1000)
+    problems = ProblemLog(1000)
     orgs: dict[str, tuple[str, str]] = {}
     auts: list[tuple[int, str, str, str, str, int]] = []
     for path in paths:
@@ -471,7 +438,7 @@ def read_as_taxonomy(
     Registered as format ``caida-as2attr`` of kind ``as-attributes``. The file is dated only by
     its release (about 2006); its neighbour counts are those of the companion ``as_rel`` file.
     """
-    problems = _Problems(1000)
+    problems = ProblemLog(1000)
     rows: list[tuple[object, ...]] = []
     for path in paths:
         for number, text in _data_lines(path, problems):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-__all__ = ["FORMATS", "Format", "LineProblem", "RefKind", "Snapshot", "register"]
+__all__ = ["FORMATS", "Format", "LineProblem", "ProblemLog", "RefKind", "Snapshot", "register"]
 
 
 class RefKind(StrEnum):
@@ -51,6 +51,28 @@ class LineProblem:
     file: str
     line: int
     detail: str
+
+
+@dataclass
+class ProblemLog:
+    """A loader's problem list, capped so that a garbage file cannot fill memory."""
+
+    limit: int
+    kept: list[LineProblem] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, file: str, line: int, detail: str) -> None:
+        """Record one problem (beyond ``limit`` only counted)."""
+        if len(self.kept) < self.limit:
+            self.kept.append(LineProblem(file, line, detail))
+        else:
+            self.dropped += 1
+
+    def final(self) -> list[LineProblem]:
+        """The kept problems, plus one line saying how many more there were."""
+        if not self.dropped:
+            return self.kept
+        return [*self.kept, LineProblem("*", 0, f"{self.dropped} more problems not listed")]
 
 
 @dataclass

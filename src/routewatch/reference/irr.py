@@ -27,9 +27,7 @@ on; fewer than ``min_rows`` rows raises :class:`~routewatch.errors.ImplausibleIn
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
-import io
 import lzma
 import re
 import zlib
@@ -38,7 +36,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
 
 import numba
 import numpy as np
@@ -47,8 +44,15 @@ import pyarrow as pa
 
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import format_prefix, mask_words, parse_prefix
-from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.sniff import open_binary
+from routewatch.reference.base import (
+    Format,
+    LineProblem,
+    ProblemLog,
+    RefKind,
+    Snapshot,
+    register,
+)
+from routewatch.reference.sniff import open_text
 from routewatch.schemas import IRR_AS_SETS, IRR_AUT_NUMS, IRR_ROUTES
 
 __all__ = [
@@ -104,48 +108,10 @@ _MAX_ASN = 0xFFFFFFFF
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Problems:
-    """Per-load problem list, capped so that a garbage file cannot fill memory."""
-
-    limit: int
-    kept: list[LineProblem] = field(default_factory=list)
-    dropped: int = 0
-
-    def add(self, file: str, line: int, detail: str) -> None:
-        if len(self.kept) < self.limit:
-            self.kept.append(LineProblem(file, line, detail))
-        else:
-            self.dropped += 1
-
-    def final(self) -> list[LineProblem]:
-        """The kept problems, plus one line saying how many more there were."""
-        if not self.dropped:
-            return self.kept
-        more = LineProblem("*", 0, f"{self.dropped} more problems not listed")
-        return [*self.kept, more]
-
-
-def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
-    """Decode bytes that are not UTF-8 as Latin-1 (older RIPE dumps are Latin-1)."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("routewatch-latin1", _latin1_fallback)
-
-
-def _open_text(path: Path) -> IO[str]:
-    """Decompressed text (see :func:`~routewatch.reference.sniff.open_binary`), UTF-8 with a
-    Latin-1 fallback per undecodable byte run."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="routewatch-latin1")
-
-
-def _numbered_lines(path: Path, problems: _Problems) -> Iterator[tuple[int, str]]:
+def _numbered_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, str]]:
     """(1-based line number, line without newline); a cut-off stream ends it with a problem."""
     number = 0
-    with _open_text(path) as stream:
+    with open_text(path) as stream:
         try:
             for number, line in enumerate(stream, 1):
                 yield number, line[:-1] if line[-1:] == "\n" else line
@@ -184,7 +150,7 @@ def _value(text: str) -> str:
 
 
 def _rpsl_objects(
-    lines: Iterable[tuple[int, str]], file: str, problems: _Problems, seen: Counter[str]
+    lines: Iterable[tuple[int, str]], file: str, problems: ProblemLog, seen: Counter[str]
 ) -> Iterator[RpslObject]:
     """Split numbered RPSL lines into objects of the classes routewatch reads.
 
@@ -306,7 +272,7 @@ class _Rows:
 class _Builder:
     """Turns objects into rows of the three tables, reporting what it cannot use."""
 
-    problems: _Problems
+    problems: ProblemLog
     authoritative_sources: frozenset[str]
     default_source: str | None
     routes: _Rows = field(default_factory=lambda: _Rows(IRR_ROUTES))
@@ -457,7 +423,7 @@ def read_rpsl(
     ``default_source`` is used for objects without a ``source:`` line (else they are
     reported and skipped). Never raises on bad content; see the module docstring.
     """
-    problems = _Problems(max_problems)
+    problems = ProblemLog(max_problems)
     builder = _Builder(problems, authoritative_sources, default_source)
     seen: Counter[str] = Counter()
     for path in paths:

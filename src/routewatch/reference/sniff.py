@@ -21,6 +21,7 @@ the same content the first registered wins (registration order is the import ord
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import importlib
 import io
@@ -66,7 +67,11 @@ LOADER_MODULES: tuple[str, ...] = (
 
 #: What reading a damaged compressed stream can raise (everything before it was returned).
 DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (
-    EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError,
+    EOFError,
+    OSError,
+    zlib.error,
+    lzma.LZMAError,
+    zstandard.ZstdError,
 )
 
 _GZIP = b"\x1f\x8b"
@@ -120,8 +125,11 @@ def numbered_lines(path: Path, problems: list[LineProblem]) -> Iterator[tuple[in
             for lineno, line in enumerate(stream, start=1):
                 yield lineno, line
         except DECOMPRESSION_ERRORS as exc:
-            problems.append(LineProblem(str(path), lineno + 1,
-                                        f"compressed stream is cut off or corrupt: {exc}"))
+            problems.append(
+                LineProblem(
+                    str(path), lineno + 1, f"compressed stream is cut off or corrupt: {exc}"
+                )
+            )
 
 
 def read_all_text(path: Path, problems: list[LineProblem]) -> str:
@@ -132,7 +140,19 @@ def read_all_text(path: Path, problems: list[LineProblem]) -> str:
 
 def open_text(path: Path) -> IO[str]:
     """Open ``path`` as UTF-8 text (decompressed; undecodable bytes become U+FFFD)."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace", newline=None)
+    return io.TextIOWrapper(
+        open_binary(path), encoding="utf-8", errors="routewatch-latin1", newline=None
+    )
+
+
+def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that are not UTF-8 as Latin-1 (older RIPE dumps are Latin-1)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("routewatch-latin1", _latin1_fallback)
 
 
 def read_head(path: Path, size: int = HEAD_SIZE) -> bytes:
