@@ -184,3 +184,26 @@ def test_spans_export_and_visibility_series() -> None:
                                     run.catalog.peer_asns()[spans.peer])  # fmt: skip
     # 2 peer ASes; 6939 withdraws at 01:10; 2914's reset at 01:20; its table is back at 01:30
     assert count.tolist() == [2, 1, 0, 1, 0]
+
+
+def test_type1_suspects_are_reported_not_scored() -> None:
+    # METHODOLOGY defines M2 by the origin; a fake first hop (ARTEMIS type-1) is its own kind
+    from routewatch.detect.incidents import SCORED_METRICS
+
+    s = load_scenario(Path(__file__).parent / "scenarios" / "m2_type1_fake_first_hop.toml")
+    result = s.run()
+    rows = [r for r in result.findings.to_pylist() if r["metric"] == "hijack-type1-suspect"]
+    assert [(r["culprit_asn"], r["segment"], r["rov_state"]) for r in rows] == [
+        (64666, [64666, 64500], "valid")
+    ]
+    edges = [(e["asn_a"], e["asn_b"], e["relation"], e["source"]) for e in rows[0]["edges"]]
+    assert edges == [
+        (64666, 64500, "unknown", "none"),
+        (174, 64500, "provider", "baseline"),
+        (3356, 64500, "provider", "baseline"),
+    ]
+    assert "hijack-type1-suspect" not in SCORED_METRICS
+    incidents = result.incidents.to_pylist()
+    assert {(i["metric"], i["asn"], i["scored"]) for i in incidents} == {
+        ("hijack-type1-suspect", 64666, False)
+    }

@@ -107,7 +107,7 @@ def format_summary(result: RunResult, stale: tuple[str, ...] = ()) -> str:
         lines.append(f"    {metric:<14} {count:>6}")
     if not result.incidents_by_metric:
         lines.append("    none")
-    lines.append("  bands per action:  " + "  ".join(f"{b:>9}" for b in _BANDS))
+    lines.append(f"  {'bands per action:':<26}" + "  ".join(f"{b:>9}" for b in _BANDS))
     for action in _ACTIONS:
         counts = result.bands.get(action, {})
         lines.append(f"    {action:<24}" + "  ".join(f"{counts.get(b, 0):>9,}" for b in _BANDS))

@@ -10,13 +10,16 @@ prefix (which also keeps partitions independent):
   (METHODOLOGY §4): from the start of the data when one of its routes was in a RIB, at
   ``window_start`` when seen in the baseline, else ``establish_hours`` after the start of
   its first interval of continuous visibility at least that long;
-- each visibility interval I of the edge U–X that began before the edge was established is
-  suspect when X already had at least one *other* established first hop for the prefix
-  before I (so the origin is the established one: a pair is established no later than its
-  edges) and the relationship data knows no relationship between U and X (siblings,
-  customer/provider or peers of X are expected first hops). A bogon U is left to M4; an
-  origin with no established first hop gives no verdict (nothing to compare with), RPKI-valid
-  or not.
+- the **baseline first hops** of a pair are its edges established by the start of the
+  window (RIB, baseline, or grown before it) — what ARTEMIS would have in its configuration;
+- each visibility interval I of an edge U–X that began before the edge was established is
+  suspect when X had at least one *other* baseline first hop for the prefix, established
+  before I (so X is the established origin: a pair is established no later than its edges;
+  RPKI validity is reported in the ROV columns, it changes nothing here), and the
+  relationship data know no relationship between U and X (siblings, customers, providers or
+  peers of X are expected first hops). A bogon U is left to M4; a pair with no baseline
+  first hop gives no verdict (nothing to compare with), RPKI-valid or not. Edges that grow
+  established inside the window stop being suspect but are not baseline evidence.
 
 Output: marks of kind ``hijack-type1-suspect`` (:attr:`Metric.FAKE_FIRST_HOP`), culprit the
 suspect first hop U, segment (U, X), decided by ``new-edge``, labels ``fake-first-hop``,
@@ -24,8 +27,9 @@ suspect first hop U, segment (U, X), decided by ``new-edge``, labels ``fake-firs
 (``unknown``/``none``), then every established first hop of X for the prefix (source
 ``baseline``). Visibility (``min_peer_asns``) and the window are applied by the event
 builder like for every kind. **Not M2**: METHODOLOGY defines M2 by the origin only, so these
-findings are reported and never scored (no incident metric uses them) — a suspicion for a
-human to check, since new upstreams appear legitimately every day.
+findings are reported and never scored: they do not enter M2 or M2C, their incidents carry
+``scored = false`` (not in ``incidents.SCORED_METRICS``) — a suspicion for a human to check,
+since new upstreams appear legitimately every day.
 """
 
 from __future__ import annotations
@@ -85,7 +89,11 @@ def mark_fake_first_hops(
     report = report if report is not None else FirstHopReport()
     hop = first_hops(routes, paths)
     pair = pairs.of_route
-    usable = (hop >= 0) & (pairs.origin[pair] >= 0)
+    # only pairs seen before the window (RIB or baseline) can have baseline first hops
+    early = spans.rib | (spans.start < window_start)
+    based = np.zeros(len(pairs.origin), np.bool_)
+    based[pair[routes.of_span[early]]] = True
+    usable = (hop >= 0) & (pairs.origin[pair] >= 0) & based[pair]
     key = pair * np.int64(1 << 32) + hop
     uniq = np.unique(key[usable])
     # only pairs with two or more first hops can have a new one next to an established one
@@ -105,43 +113,45 @@ def mark_fake_first_hops(
     sub = spans.take(chosen)
     iv = visibility_intervals(span_edge[chosen], len(uniq), sub, method, window_start)
     edge_pair, edge_hop = uniq >> 32, uniq & 0xFFFFFFFF
+    edge_origin = pairs.origin[edge_pair]
+    fresh = iv.est_at[iv.group] >= iv.start  # began before the edge was established
+    report.new_edge_intervals += int(fresh.sum())
+    suspect = np.zeros(len(uniq), np.bool_)
+    suspect[iv.group[fresh]] = True
     bogon, _ = asn_bogons(refs, edge_hop)
-    routes_of_edge = _routes_of_edges(edge_of_route, len(uniq))
-    first = np.searchsorted(edge_pair, edge_pair, side="left")
-    last = np.searchsorted(edge_pair, edge_pair, side="right")
-    for e in range(len(uniq)):
-        lo, hi = int(iv.bounds[e]), int(iv.bounds[e + 1])
-        fresh = [i for i in range(lo, hi) if int(iv.est_at[e]) >= int(iv.start[i])]
-        if not fresh:
-            continue
-        report.new_edge_intervals += len(fresh)
-        u, x = int(edge_hop[e]), int(pairs.origin[int(edge_pair[e])])
-        if bogon[e] > 0:
-            report.bogon_first_hop += 1
-            continue
-        code = refs.relation_of(u, x)
-        if code != Rel.UNKNOWN:
-            report.related += 1
-            continue
-        siblings = range(int(first[e]), int(last[e]))
-        for i in fresh:
+    report.bogon_first_hop += int((suspect & (bogon > 0)).sum())
+    suspect &= bogon <= 0
+    code = refs.relation(edge_hop.astype(np.uint32), edge_origin.astype(np.uint32))
+    report.related += int((suspect & (code != Rel.UNKNOWN)).sum())
+    suspect &= code == Rel.UNKNOWN
+    edges = np.flatnonzero(suspect)
+    if len(edges) == 0:
+        return
+    routes_of_edge = _routes_of_edges(edge_of_route, edges)
+    first = np.searchsorted(edge_pair, edge_pair[edges], side="left")
+    last = np.searchsorted(edge_pair, edge_pair[edges], side="right")
+    for e, a, b in zip(edges.tolist(), first.tolist(), last.tolist(), strict=True):
+        u, x = int(edge_hop[e]), int(edge_origin[e])
+        for i in np.flatnonzero(fresh[iv.bounds[e] : iv.bounds[e + 1]]) + iv.bounds[e]:
             start, end = int(iv.start[i]), int(iv.end[i])
-            baseline = sorted(int(edge_hop[s]) for s in siblings
-                              if s != e and int(iv.est_at[s]) < start)  # fmt: skip
+            known = min(start - 1, window_start)  # established before I and by the window
+            baseline = [int(edge_hop[s]) for s in range(a, b)
+                        if s != e and int(iv.est_at[s]) <= known]  # fmt: skip
             if not baseline:
                 report.no_baseline += 1
                 continue
             report.suspects += 1
-            detail = _detail(u, x, code, baseline, refs)
+            detail = _detail(u, x, Rel.UNKNOWN, baseline, refs)
             for r in routes_of_edge[e]:
                 members = routes.spans(r)
                 inside = (spans.start[members] >= start) & (spans.start[members] <= end)
                 marks.add(members[inside], detail)
 
 
-def _routes_of_edges(edge_of_route: I64, n_edges: int) -> list[list[int]]:
-    out: list[list[int]] = [[] for _ in range(n_edges)]
-    for r in np.flatnonzero(edge_of_route >= 0).tolist():
+def _routes_of_edges(edge_of_route: I64, edges: I64) -> dict[int, list[int]]:
+    """Routes of each chosen pair edge."""
+    out: dict[int, list[int]] = {int(e): [] for e in edges.tolist()}
+    for r in np.flatnonzero(np.isin(edge_of_route, edges)).tolist():
         out[int(edge_of_route[r])].append(r)
     return out
 

@@ -194,20 +194,15 @@ def visibility_intervals(
     end = spans.end_or(_NEVER)
     order = np.lexsort((spans.start, group_of_span))
     sp, st, en = group_of_span[order], spans.start[order], end[order]
+    rib = spans.rib[order]
+    early = rib | ((st < window_start) & (en > window_start - method.baseline_us))
     event = union_events(sp, st, en)
-    n_iv = int(event[-1]) + 1 if len(event) else 0
-    iv_start = np.full(n_iv, _NEVER, np.int64)
-    np.minimum.at(iv_start, event, st)
-    iv_end = np.zeros(n_iv, np.int64)
-    np.maximum.at(iv_end, event, en)
-    iv_group = np.zeros(n_iv, np.int64)
-    iv_group[event] = sp
-    baseline_from = window_start - method.baseline_us
-    in_baseline = np.zeros(n_iv, np.bool_)
-    early = spans.rib[order] | ((st < window_start) & (en > baseline_from))
-    np.logical_or.at(in_baseline, event, early)
-    from_rib = np.zeros(n_iv, np.bool_)
-    np.logical_or.at(from_rib, event, spans.rib[order])
+    # rows are sorted by (group, start), so each interval is a run of rows: reduce per run
+    first = np.flatnonzero(np.r_[True, event[1:] != event[:-1]]) if len(event) else event
+    iv_start, iv_group = st[first], sp[first].astype(np.int64)
+    iv_end = np.maximum.reduceat(en, first) if len(first) else en
+    in_baseline = np.logical_or.reduceat(early, first) if len(first) else early
+    from_rib = np.logical_or.reduceat(rib, first) if len(first) else rib
     grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
                      _NEVER)  # fmt: skip
     est = np.where(from_rib, np.int64(-1),
