@@ -15,8 +15,9 @@ column                type                         meaning
 timestamp             timestamp[us, UTC]           record time (microseconds for BGP4MP_ET)
 elem_type             dictionary<int8,string>      ``R`` RIB entry, ``A`` announce, ``W`` withdraw,
                                                    ``S`` peer state change
-record_type           dictionary<int8,string>      bgpdump's first column: TABLE_DUMP,
-                                                   TABLE_DUMP2, TABLE_DUMP2_AP, BGP4MP, BGP4MP_ET
+record_type           dictionary<int8,string>      bgpdump's first column (RECORD_TYPES):
+                                                   TABLE_DUMP, TABLE_DUMP2, BGP4MP, BGP4MP_ET,
+                                                   their ADD-PATH / LOCAL variants, BGP (type 5)
 collector             dictionary<int32,string>     collector name (from the caller or file name)
 peer_ip               dictionary<int32,string>     collector peer address, canonical text
 peer_asn              uint32                       collector peer AS
@@ -84,12 +85,21 @@ __all__ = [
 ]
 
 ELEM_TYPES: tuple[str, ...] = ("R", "A", "W", "S")
+#: Values of ``record_type``: bgpdump's first column, including the ADD-PATH (``_AP``) and
+#: LOCAL variants and ``BGP``, the deprecated MRT type 5 of 1999-2000.
 RECORD_TYPES: tuple[str, ...] = (
     "TABLE_DUMP",
     "TABLE_DUMP2",
     "TABLE_DUMP2_AP",
     "BGP4MP",
     "BGP4MP_ET",
+    "BGP4MP_AP",
+    "BGP4MP_ET_AP",
+    "BGP4MP_LOCAL",
+    "BGP4MP_ET_LOCAL",
+    "BGP4MP_LOCAL_AP",
+    "BGP4MP_ET_LOCAL_AP",
+    "BGP",
 )
 ORIGINS: tuple[str, ...] = ("IGP", "EGP", "INCOMPLETE")
 

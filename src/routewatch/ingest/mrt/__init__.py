@@ -140,6 +140,13 @@ class _Decoder:
     def run(
         self, buf: np.ndarray, start: int, end: int, final: bool, base: int, cols: ColumnBuffers
     ) -> tuple[int, int]:
+        """Decode ``buf[start:end]`` into ``cols``; (status, position) as in the kernel.
+
+        ``buf`` is marked read-only first: a chunk from ``np.frombuffer`` is, a concatenated
+        one is not, and each flag is a separate numba signature (compiled and cache-loaded
+        separately, which doubles the first-use cost).
+        """
+        buf.flags.writeable = False
         status, pos = d.decode(
             buf,
             start,

@@ -23,19 +23,9 @@ from routewatch.schemas import ELEM_TYPES, ELEMS, ORIGINS, RECORD_TYPES
 
 __all__ = ["RECORD_TYPE_NAMES", "ColumnBuffers", "PeerDictionary"]
 
-#: Dictionary of ``record_type``: bgpdump's first column. The first five are
-#: :data:`routewatch.schemas.RECORD_TYPES`; the others are the ADD-PATH / LOCAL variants
-#: bgpdump prints and the deprecated type 5 records (``BGP``).
-RECORD_TYPE_NAMES: tuple[str, ...] = (
-    *RECORD_TYPES,
-    "BGP4MP_AP",
-    "BGP4MP_ET_AP",
-    "BGP4MP_LOCAL",
-    "BGP4MP_ET_LOCAL",
-    "BGP4MP_LOCAL_AP",
-    "BGP4MP_ET_LOCAL_AP",
-    "BGP",
-)
+#: Dictionary of ``record_type``: :data:`routewatch.schemas.RECORD_TYPES`, in that order (the
+#: decoder writes indices into it).
+RECORD_TYPE_NAMES: tuple[str, ...] = RECORD_TYPES
 
 _ELEM_DICT = pa.array(ELEM_TYPES, pa.string())
 _RECORD_DICT = pa.array(RECORD_TYPE_NAMES, pa.string())

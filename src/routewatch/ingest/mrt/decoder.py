@@ -26,8 +26,19 @@ RFC 4271 / 4760 (UPDATE, MP_REACH / MP_UNREACH), RFC 1997, 8092, 9234 (attribute
 # mypy: disable-error-code="no-untyped-def,no-untyped-call,assignment"
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
+
+# The kernel allocates nothing, so it runs without numba's reference counting (``_nrt=False``):
+# with it, every array passed to a helper costs atomic increments and decrements per call.
+_OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "_nrt": False}
+_jit = njit(**_OPTIONS)
+# Per-elem and per-record helpers are inlined at numba IR level (LLVM does not inline them): an
+# array argument of a real call is passed as 7+ machine words, and ``_emit`` alone receives over
+# twenty arrays. This halves the kernel's time but lengthens the first (uncached) compilation.
+_inline = njit(**_OPTIONS, inline="always")
 
 # ---- statuses ------------------------------------------------------------------------
 DONE = 0
@@ -113,12 +124,12 @@ SC_TEXT = 1 << 19
 SC_MP = 8
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _u16(b, p):
     return (np.int64(b[p]) << 8) | np.int64(b[p + 1])
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _u32(b, p):
     return (
         (np.int64(b[p]) << 24)
@@ -128,7 +139,7 @@ def _u32(b, p):
     )
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _problem(probs, pcounts, state, kind, offset, detail, value):
     pcounts[kind] += 1
     n = state[S_NPROB]
@@ -143,7 +154,7 @@ def _problem(probs, pcounts, state, kind, offset, detail, value):
 # ---- text formatting -----------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _fmt_uint(out, o, v):
     """Decimal text of ``v`` (0 <= v < 2**32 * 10) at ``out[o:]``; returns the end position."""
     if v < 10:
@@ -169,7 +180,7 @@ def _fmt_uint(out, o, v):
     return e
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _fmt_v4(out, o, a):
     """Dotted-quad text of the IPv4 address ``a`` (an int) at ``out[o:]``."""
     for i in range(4):
@@ -192,7 +203,7 @@ def _fmt_v4(out, o, a):
     return o
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _fmt_hex(out, o, v):
     started = False
     for s in range(12, -4, -4):
@@ -204,14 +215,14 @@ def _fmt_hex(out, o, v):
     return o
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _word(hi, lo, i):
     if i < 4:
         return np.int64((hi >> np.uint64(48 - 16 * i)) & np.uint64(0xFFFF))
     return np.int64((lo >> np.uint64(112 - 16 * i)) & np.uint64(0xFFFF))
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _fmt_v6(out, o, hi, lo):
     """Format like glibc inet_ntop (and so like Python's socket.inet_ntop)."""
     best_base, best_len, cur_base, cur_len = -1, 0, -1, 0
@@ -258,14 +269,14 @@ def _fmt_v6(out, o, hi, lo):
     return o
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _fmt_addr(out, o, afi, hi, lo):
     if afi == 4:
         return _fmt_v4(out, np.int64(o), np.int64(hi >> np.uint64(32)))
     return _fmt_v6(out, np.int64(o), np.uint64(hi), np.uint64(lo))
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _read_addr(b, p, n):
     """``n`` (<= 16) bytes at ``p`` as left-aligned 128 bits (hi, lo)."""
     hi = np.uint64(0)
@@ -279,7 +290,7 @@ def _read_addr(b, p, n):
     return hi, lo
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _mask(hi, lo, plen):
     if plen <= 0:
         return np.uint64(0), np.uint64(0)
@@ -295,7 +306,7 @@ def _mask(hi, lo, plen):
 # ---- peers -------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _peer_id(gp, ht, state, afi, hi, lo):
     mask = ht.shape[0] - 1
     h = (hi * np.uint64(0x9E3779B97F4A7C15)) ^ (lo * np.uint64(0xC2B2AE3D27D4EB4F))
@@ -321,7 +332,7 @@ def _peer_id(gp, ht, state, afi, hi, lo):
 # ---- record framing ------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _subtype_ok(t, st):
     if t == 16 or t == 17:
         return st <= 11
@@ -334,7 +345,7 @@ def _subtype_ok(t, st):
     return False
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _plausible(b, p, end, last_ts):
     if p + 12 > end:
         return False
@@ -349,7 +360,7 @@ def _plausible(b, p, end, last_ts):
     return not (last_ts > 0 and abs(ts - last_ts) > TS_WINDOW)
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _chain_ok(b, q, end, final, last_ts):
     """A plausible header at ``q`` whose record is followed (within a few bytes: some old
     producers wrote lengths 4 bytes short) by a plausible header or the end of the data."""
@@ -366,7 +377,7 @@ def _chain_ok(b, q, end, final, last_ts):
     return r + 20 > end and not final
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _find_header(b, lo, hi, end, final, last_ts):
     q = lo
     while q < hi:
@@ -414,7 +425,7 @@ A_AGGR_TL = 29  # aggregator ip text length (-1 none)
 N_A = 32
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _parse_attrs(b, p, end, at, mpr, mpu, unk):
     """Scan the attributes in ``b[p:end]``; fill the summary ``at`` and MP / unknown tables."""
     for i in range(N_A):
@@ -536,7 +547,7 @@ def _parse_attrs(b, p, end, at, mpr, mpu, unk):
         p = v + ln
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _parse_segments(b, p, ln, asn_len, seg, asn, slot):
     """Parse an AS path into ``seg[slot]`` (type, start, length rows) and ``asn[slot]``.
 
@@ -570,7 +581,7 @@ def _parse_segments(b, p, ln, asn_len, seg, asn, slot):
     return ns, na, True
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _path_count(seg, slot, ns):
     c = 0
     for i in range(ns):
@@ -581,7 +592,7 @@ def _path_count(seg, slot, ns):
     return c
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _finalise_path(b, at, asn_len, seg, asn, text):
     """Build the final path (slot 2) from AS_PATH / AS4_PATH and its text; fill at[22..29].
 
@@ -734,7 +745,7 @@ def _finalise_path(b, at, asn_len, seg, asn, text):
 # ---- elem output ------------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _emit(
     b,
     ob,
@@ -928,7 +939,7 @@ def _emit(
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _nexthop_text(b, out, mp_nh, mp_nhl, v4):
     """Text of an MP next hop (4 -> IPv4, 16/32 -> IPv6 global) or of an IPv4 next hop."""
     if mp_nh < 0:
@@ -943,7 +954,7 @@ def _nexthop_text(b, out, mp_nh, mp_nhl, v4):
     return -1
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _prefix(b, p, end, afi, addpath):
     """One NLRI prefix at ``p``: (next p or -1 on error, plen, hi, lo, path_id)."""
     pid = 0
@@ -964,7 +975,7 @@ def _prefix(b, p, end, afi, addpath):
     return p + 1 + nb, plen, hi, lo, pid
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _emit_nlri(
     b,
     p,
@@ -1033,7 +1044,7 @@ def _emit_nlri(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _prepare_attrs(
     b, p, end, asn_len, at, mpr, mpu, unk, seg, asn, text, aggr_t, probs, pcounts, state, roff
 ):
@@ -1074,7 +1085,7 @@ def _prepare_attrs(
 # ---- the record walker --------------------------------------------------------------------------
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _rec_slot(t):
     if t == 5:
         return 0
@@ -1089,7 +1100,7 @@ def _rec_slot(t):
     return 5
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def decode(
     buf,
     start,
@@ -1293,7 +1304,7 @@ def decode(
         p = nxt
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _record(
     b,
     p,
@@ -1430,7 +1441,7 @@ def _record(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _update(
     b,
     p,
@@ -1564,7 +1575,7 @@ def _update(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _bgp4mp(
     b,
     p,
@@ -1739,7 +1750,7 @@ def _bgp4mp(
     )
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _bgp5(
     b,
     p,
@@ -1861,7 +1872,7 @@ def _bgp5(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_inline
 def _td1(
     b,
     p,
@@ -1991,7 +2002,7 @@ def _td1(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _td2(
     b,
     p,
@@ -2194,7 +2205,7 @@ def _td2(
     return 1
 
 
-@njit(cache=True, error_model="numpy")
+@_jit
 def _peer_index(b, p, end, roff, state, pcounts, probs, gp, ht, pit_peer, pit_asn):
     if end - p < 8:
         _problem(

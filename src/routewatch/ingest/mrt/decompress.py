@@ -9,17 +9,27 @@ Failure modes: a file that cannot be opened raises :class:`routewatch.errors.Inp
 compressed stream that is corrupt or cut short does not raise: everything decodable before the
 damage is yielded, then :attr:`ChunkReader.problem` holds a one-line description (the caller
 records it as a ``decompression-error`` problem).
+
+Speed: gzip is inflated with ISA-L (``isal``) and bzip2 with ``indexed_bzip2`` (one thread)
+when they are installed (about 4x and 1.25x faster than zlib and bz2 on one core).
+They are only trusted with well-formed files: at the first sign of anything unusual
+(an error, a truncated stream, data after the last stream) the file is decompressed again
+from the start with the standard library, the bytes already handed out are skipped, and the
+rest, and the problem, are what the standard library alone would have produced. The one
+difference: in a corrupt bzip2 stream the fast decoder may already have handed out (CRC-checked)
+blocks before the damage that the standard library drops together with the failing read.
 """
 
 from __future__ import annotations
 
 import bz2
+import importlib
 import lzma
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -28,6 +38,23 @@ from routewatch.errors import InputError
 __all__ = ["ChunkReader", "detect_compression"]
 
 _READ_SIZE = 1 << 20
+
+
+def _optional(module: str) -> Any:
+    """The module if it is installed, else ``None`` (the fast decoders are optional)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+_ISAL_ZLIB = _optional("isal.isal_zlib")
+_INDEXED_BZIP2 = _optional("indexed_bzip2")
+
+
+class _UnusualStreamError(Exception):
+    """Raised by a fast decoder at anything but a clean end: redo with the standard library."""
+
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
@@ -68,9 +95,57 @@ class ChunkReader:
             if self.compression == "none":
                 yield from self._raw()
             else:
-                yield from self._decompressed()
+                yield from self._fast_then_exact()
         finally:
             self._fh.close()
+
+    def _fast_then_exact(self) -> Iterator[bytes]:
+        """Chunks from the fast decoder; on anything unusual, the standard library's rest."""
+        done = 0
+        fast = self._fast()
+        if fast is not None:
+            try:
+                for chunk in fast:
+                    done += len(chunk)
+                    yield chunk
+                return
+            except _UnusualStreamError:
+                self._fh.seek(0)
+                self.compressed_bytes = 0
+        for chunk in self._decompressed(_make, strict=False):
+            if done >= len(chunk):
+                done -= len(chunk)
+                continue
+            yield chunk[done:] if done else chunk
+            done = 0
+
+    def _fast(self) -> Iterator[bytes] | None:
+        """The fast decoder's chunks for this file's compression, ``None`` if there is none."""
+        if self.compression == "gzip" and _ISAL_ZLIB is not None:
+            return self._decompressed(_make_isal, strict=True)
+        if self.compression == "bzip2" and _INDEXED_BZIP2 is not None:
+            return self._indexed_bzip2()
+        return None
+
+    def _indexed_bzip2(self) -> Iterator[bytes]:
+        """bzip2 with ``indexed_bzip2`` on one thread.
+
+        Raises :class:`_UnusualStreamError` unless the whole file is a clean sequence of
+        streams (``indexed_bzip2`` would skip trailing data with only a warning on stderr).
+        """
+        size = os.fstat(self._fh.fileno()).st_size
+        try:
+            with _INDEXED_BZIP2.open(self._fh, parallelization=1) as fh:
+                while True:
+                    data = fh.read(self.chunk_size)
+                    if not data:
+                        break
+                    yield data
+                if fh.tell_compressed() != 8 * size:
+                    raise _UnusualStreamError
+        except (RuntimeError, ValueError, OSError, EOFError) as exc:
+            raise _UnusualStreamError from exc
+        self.compressed_bytes = size
 
     def _raw(self) -> Iterator[bytes]:
         while True:
@@ -80,9 +155,14 @@ class ChunkReader:
             self.compressed_bytes += len(data)
             yield data
 
-    def _decompressed(self) -> Iterator[bytes]:
+    def _decompressed(self, make: Callable[[str], object], strict: bool) -> Iterator[bytes]:
+        """Chunks from the decompressor objects ``make`` returns, stream after stream.
+
+        ``strict`` (a fast decoder): raise :class:`_UnusualStreamError` where a problem would
+        be noted.
+        """
         kind = self.compression
-        obj = _make(kind)
+        obj = make(kind)
         pending: list[bytes] = []
         size = 0
         in_stream = False  # True once the current stream has consumed input
@@ -94,14 +174,9 @@ class ChunkReader:
             while data:
                 try:
                     out = obj.decompress(data)  # type: ignore[attr-defined]
-                except (
-                    OSError,
-                    EOFError,
-                    ValueError,
-                    zlib.error,
-                    lzma.LZMAError,
-                    zstandard.ZstdError,
-                ) as exc:
+                except _ERRORS as exc:
+                    if strict:
+                        raise _UnusualStreamError from exc
                     self.problem = f"{kind} stream corrupt: {exc}"
                     if pending:
                         yield b"".join(pending)
@@ -115,9 +190,11 @@ class ChunkReader:
                         pending, size = [], 0
                 if _at_eof(obj):
                     data = _unused(obj)
-                    obj = _make(kind)
+                    obj = make(kind)
                     in_stream = False
                     if data and detect_compression(data[:8]) != kind:
+                        if strict:
+                            raise _UnusualStreamError
                         # trailing garbage after the last stream (gzip allows padding zeros)
                         if data.strip(b"\x00"):
                             self.problem = (
@@ -126,6 +203,8 @@ class ChunkReader:
                         data = b""
                 else:
                     data = b""
+        if in_stream and strict:
+            raise _UnusualStreamError
         if pending:
             yield b"".join(pending)
         if in_stream:
@@ -140,6 +219,22 @@ def _make(kind: str) -> object:
     if kind == "xz":
         return lzma.LZMADecompressor()
     return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _make_isal(kind: str) -> object:
+    """An ISA-L gzip / zlib decompressor (only used for ``gzip``)."""
+    return _ISAL_ZLIB.decompressobj(wbits=47)
+
+
+_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    zstandard.ZstdError,
+    *((_ISAL_ZLIB.error,) if _ISAL_ZLIB is not None else ()),
+)
 
 
 def _at_eof(obj: object) -> bool:
