@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -127,11 +128,24 @@ def start() -> tuple[FixtureServer, ThreadingHTTPServer]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _QuietServer(("127.0.0.1", 0), Handler)
     state.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                      daemon=True).start()
     return state, server
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """The fixture server; a client that hangs up or times out (as the tests make clients do)
+    is expected, not an error worth a traceback in the test log."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # ConnectionResetError, BrokenPipeError, TimeoutError
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _not_modified(reply: Reply, headers: dict[str, str]) -> bool:
