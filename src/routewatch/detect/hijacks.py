@@ -314,7 +314,11 @@ def _judge_prefix(
             others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x
                       and x not in upstream_of(i)]  # fmt: skip
             established = [(c, i) for c, i in others if int(pairs.est_at[i]) < start]
-            concurrent = [(c, i) for c, i in others if _overlaps(pairs, i, start, end)]
+            # Only conflicts while X is not yet established count: an origin that appears
+            # after X became established conflicts with an established X (its own interval
+            # is judged against X), it does not turn X's past into an undetermined MOAS.
+            open_until = min(end, x_est)
+            concurrent = [(c, i) for c, i in others if _overlaps(pairs, i, start, open_until)]
             if not established and not concurrent:
                 continue
             report.conflicts += 1
