@@ -23,7 +23,8 @@ from routewatch.detect.findings import DecidedBy, Detail, Edge, Marks, Metric, r
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog
-from routewatch.detect.verdicts import BOGON_CODES, References
+from routewatch.detect.verdicts import References
+from routewatch.reference.bogons import CODE_CATEGORIES
 
 __all__ = ["mark_bogon_asns", "mark_bogon_prefixes"]
 
@@ -78,7 +79,7 @@ def mark_bogon_prefixes(
             (
                 "prefix",
                 str(table.column("prefix")[row]),
-                BOGON_CODES[int(codes[r])].value,
+                CODE_CATEGORIES[int(codes[r])].value,
                 reason,
                 str(table.column("source")[row]),
             ),

@@ -14,7 +14,6 @@ objects that hold the evidence rows (matched VRPs, IRR objects, bogon rows).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +25,6 @@ from routewatch.reference.irr import IrrIndex, IrrResult
 from routewatch.reference.rov import RovResult, VrpIndex
 
 __all__ = [
-    "BogonCategory",
     "PairVerdicts",
     "References",
     "Rel",
@@ -36,22 +34,6 @@ __all__ = [
 ]
 
 I64 = npt.NDArray[np.int64]
-
-
-class BogonCategory(StrEnum):
-    """Bogon category of a prefix or ASN; values are the wire strings."""
-
-    NONE = "none"
-    FULL = "full"
-    ADMINISTRATIVE = "administrative"
-
-
-#: ``BogonIndex`` category code -> category (0 none, 1 full, 2 administrative).
-BOGON_CODES: tuple[BogonCategory, ...] = (
-    BogonCategory.NONE,
-    BogonCategory.FULL,
-    BogonCategory.ADMINISTRATIVE,
-)
 
 
 @dataclass(frozen=True)
@@ -114,8 +96,8 @@ class PairVerdicts:
 
     ``rov_state`` uses ``reference.rov.STATE_CODES`` (0 not-found, 1 valid, 2 invalid) and
     ``rov_reason`` its ``REASON_CODES``; ``irr_state`` ``reference.irr.IRR_STATES``
-    (0 not-registered, 1 other-origin, 2 registered); ``bogon`` :data:`BOGON_CODES`. A code of
-    -1 means the reference data was not available.
+    (0 not-registered, 1 other-origin, 2 registered); ``bogon`` ``reference.bogons.CODE_CATEGORIES``
+    (0 none, 1 full, 2 administrative). A code of -1 means the reference data was not available.
     """
 
     rov_state: npt.NDArray[np.int8]

@@ -65,6 +65,7 @@ from routewatch.schemas import BOGON_ASNS, BOGON_PREFIXES
 
 __all__ = [
     "CATEGORY_CODES",
+    "CODE_CATEGORIES",
     "SPECIAL_PURPOSE_ASNS",
     "BogonCategory",
     "BogonIndex",
@@ -82,8 +83,10 @@ _FOOTNOTE = re.compile(r"\s*\[\d+\]")
 
 
 class BogonCategory(StrEnum):
-    """How a bogon row counts (METHODOLOGY §3); ``exempt`` rows are never bogons."""
+    """How a bogon row counts (METHODOLOGY §3); ``exempt`` rows are never bogons; ``none`` is
+    only a lookup answer (no bogon row decides)."""
 
+    NONE = "none"
     FULL = "full"
     ADMINISTRATIVE = "administrative"
     EXEMPT = "exempt"
@@ -91,6 +94,12 @@ class BogonCategory(StrEnum):
 
 #: Codes the lookups return: 0 not a bogon, 1 full, 2 administrative.
 CATEGORY_CODES: dict[str, int] = {"full": 1, "administrative": 2, "exempt": 0}
+#: The inverse: lookup code i means ``CODE_CATEGORIES[i]``.
+CODE_CATEGORIES: tuple[BogonCategory, ...] = (
+    BogonCategory.NONE,
+    BogonCategory.FULL,
+    BogonCategory.ADMINISTRATIVE,
+)
 #: Tie-break at equal prefixes / overlapping ASN ranges: lower wins.
 _PRIORITY: dict[str, int] = {"exempt": 0, "full": 1, "administrative": 2}
 
