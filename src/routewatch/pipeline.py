@@ -55,7 +55,6 @@ from routewatch.metrics import (
     compute_asn_metrics,
     compute_rollups,
 )
-from routewatch.prefixes import parse_prefix
 from routewatch.reference.base import RefKind, Snapshot
 from routewatch.schemas import IRR_AUT_NUMS, PEERINGDB_NETWORKS, SPOOFABLE_PREFIXES
 from routewatch.store import NETWORKS, STORED_PAIRS, MonthTables, RunInfo, RunStatus, Store
@@ -93,7 +92,9 @@ REFERENCE_KINDS: tuple[str, ...] = (
     "delegations", "peeringdb", "manrs-participants", "spoofer",
 )  # fmt: skip
 _US = 1_000_000
-_PAIR_KEYS = ["prefix", "origin_asn", "peer_asn"]
+#: The prefix bits ride along with the text (they depend on it) so verdicts need no re-parsing.
+_PREFIX_KEYS = ["prefix", "afi", "prefix_hi", "prefix_lo", "prefix_len"]
+_PAIR_KEYS = [*_PREFIX_KEYS, "origin_asn", "peer_asn"]
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -438,17 +439,13 @@ def _announced_pairs(announced: _Announced, refs: References, window: Window,
     table = announced.pairs.table()
     if table is None:
         return STORED_PAIRS.empty_table()
-    grouped = table.group_by(["prefix", "origin_asn"], use_threads=False).aggregate(
+    grouped = table.group_by([*_PREFIX_KEYS, "origin_asn"], use_threads=False).aggregate(
         [("peer_asn", "count_distinct")]
     ).sort_by([("prefix", "ascending"), ("origin_asn", "ascending")])
     n = grouped.num_rows
-    bits = [parse_prefix(text) for text in grouped.column("prefix").to_pylist()]
+    afi, hi, lo, length = (np.asarray(grouped.column(c).to_numpy()) for c in _PREFIX_KEYS[1:])
     verdicts = pair_verdicts(
-        refs, np.fromiter((b.afi for b in bits), np.uint8, n),
-        np.fromiter((b.hi for b in bits), np.uint64, n),
-        np.fromiter((b.lo for b in bits), np.uint64, n),
-        np.fromiter((b.length for b in bits), np.uint8, n),
-        np.asarray(grouped.column("origin_asn").to_numpy(), np.int64),
+        refs, afi, hi, lo, length, np.asarray(grouped.column("origin_asn").to_numpy(), np.int64)
     )
     rov = [STATE_CODES[c].value if c >= 0 else "not-found" for c in verdicts.rov_state]
     reason = [REASON_CODES[c].value if c >= 0 else None for c in verdicts.rov_reason]
