@@ -75,6 +75,19 @@ _ALL: tuple[Setting, ...] = (
         "over mirror.",
     ),
     Setting("offline", False, "Use the cache only; never touch the network.", _bool),
+    Setting(
+        "detect-compact-spans",
+        1_000_000,
+        "Closed route spans a detection partition holds before it folds those no detector "
+        "can mark (memory follows live routes; 0 keeps every span).",
+        int,
+    ),
+    Setting(
+        "detect-slack-seconds",
+        300,
+        "How far elems may be out of time order for detection's compaction to stay exact.",
+        int,
+    ),
 )
 
 SETTINGS: Mapping[str, Setting] = {s.name: s for s in _ALL}

@@ -26,7 +26,9 @@ from enum import StrEnum
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from routewatch import settings
 from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
+from routewatch.detect.compact import Compactor, CompactReport
 from routewatch.detect.findings import FindingsReport, Marks, Metric, build_findings
 from routewatch.detect.firsthop import FirstHopReport, mark_fake_first_hops
 from routewatch.detect.hijacks import HijackReport, mark_hijacks
@@ -74,6 +76,7 @@ class DetectReport:
     leaks: LeakReport = field(default_factory=LeakReport)
     hijacks: HijackReport = field(default_factory=HijackReport)
     first_hops: FirstHopReport = field(default_factory=FirstHopReport)
+    compaction: CompactTotals = field(default_factory=lambda: CompactTotals())
     first_time: int | None = None
     last_time: int | None = None
 
@@ -87,6 +90,23 @@ class DetectReport:
         self.last_time = hi if self.last_time is None else max(self.last_time, hi)
 
 
+@dataclass
+class CompactTotals:
+    """Compaction summed over partitions: runs, spans folded, ghosts and spans held at the end."""
+
+    runs: int = 0
+    folded: int = 0
+    ghosts: int = 0
+    kept: int = 0
+
+    def add(self, part: CompactReport) -> None:
+        """Add one partition's compaction report."""
+        self.runs += part.runs
+        self.folded += part.folded
+        self.ghosts += part.ghosts
+        self.kept += part.kept
+
+
 @dataclass(frozen=True)
 class Detection:
     """Findings (one row per event), incidents, and the run's report."""
@@ -97,23 +117,79 @@ class Detection:
 
 
 class PartitionRun:
-    """Route state and detectors over one partition's elems (fed in time order)."""
+    """Route state and detectors over one partition's elems (fed in time order).
 
-    def __init__(self, refs: References, method: Methodology = RW_2026_1) -> None:
+    With ``window_start`` known up front, closed spans are compacted as they pile up
+    (:mod:`.compact`): when the held spans reach ``compact_spans`` and twice what the last
+    compaction kept plus the live routes, the ones no detector can mark are folded into
+    ghost spans, so memory follows the live routes, not the length of the stream; the
+    findings are the same. Without it (or with ``compact_spans = 0``) every span is kept.
+    ``slack_us`` is how far elems may run out of time order (compaction only folds spans
+    that ended that long before the newest elem).
+    """
+
+    def __init__(
+        self,
+        refs: References,
+        method: Methodology = RW_2026_1,
+        window_start: int | None = None,
+        compact_spans: int = 0,
+        slack_us: int = 0,
+    ) -> None:
         self.refs = refs
         self.method = method
         self.catalog = Catalog()
         self.state = RouteState(self.catalog)
+        self.window_start = window_start
+        self.compact_spans = compact_spans
+        self.slack_us = slack_us
+        self.closed = 0
         self._spans: list[Spans] = []
+        self._held = 0
+        self._kept = 0
+        self._newest: int | None = None
+        self._compactor = (
+            Compactor(self.catalog, refs, method, window_start)
+            if window_start is not None and compact_spans > 0
+            else None
+        )
 
     def feed(self, batch: pa.RecordBatch) -> None:
-        """Apply one batch of elems."""
+        """Apply one batch of elems (and compact when the held spans call for it)."""
         closed = self.state.feed(batch)
+        if batch.num_rows:
+            newest = int(pc.max(batch.column("timestamp").cast(pa.int64())).as_py())
+            self._newest = newest if self._newest is None else max(self._newest, newest)
         if len(closed):
             self._spans.append(closed)
+            self._held += len(closed)
+            self.closed += len(closed)
+        if self._compactor is not None and self._held >= max(
+            self.compact_spans, 2 * (self._kept + self.state.live_routes)
+        ):
+            self.compact()
+
+    def compact(self) -> None:
+        """Fold the held spans no detector can mark into ghosts (see :mod:`.compact`)."""
+        if self._compactor is None or self._newest is None:
+            return
+        held = Spans.concat(self._spans)
+        out = self._compactor.compact(held, self.state.finish(), self._newest - self.slack_us,
+                                      self._newest)  # fmt: skip
+        self._spans = [out]
+        self._held = self._kept = len(out)
+
+    @property
+    def compaction(self) -> CompactReport | None:
+        """What compaction did so far (None when it is off)."""
+        return self._compactor.report if self._compactor is not None else None
 
     def spans(self) -> Spans:
-        """Every span so far: closed ones and the still-open ones (``end = -1``)."""
+        """The held spans and the still-open ones (``end = -1``).
+
+        Without compaction these are all spans; with it, folded spans appear as ghosts
+        (``peer = -1``, see :mod:`.compact`).
+        """
         return Spans.concat([*self._spans, self.state.finish()])
 
     def findings(
@@ -124,9 +200,16 @@ class PartitionRun:
     ) -> pa.Table:
         """FINDINGS of this partition (events that overlap [window_start, ...))."""
         report = report if report is not None else DetectReport()
+        if self._compactor is not None and window_start != self.window_start:
+            raise ValueError(
+                f"findings for window start {window_start} of a run compacted for "
+                f"{self.window_start}: compaction depends on the window start"
+            )
         spans = self.spans()
         report.partitions += 1
-        report.spans += len(spans)
+        report.spans += self.closed + self.state.live_routes
+        if self.compaction is not None:
+            report.compaction.add(self.compaction)
         marks = Marks()
         routes = routes_of(spans)
         paths = flat_paths(self.catalog)
@@ -157,22 +240,31 @@ def detect(
     window: tuple[int, int] | None = None,
     kinds: frozenset[Kind] = ALL_KINDS,
     partitioned: bool = False,
+    compact_spans: int | None = None,
+    slack_seconds: int | None = None,
 ) -> Detection:
     """Run route state and the selected detectors over elems; build incidents.
 
-    ``batches`` must come in time order (merge files first). With ``partitioned`` the elems
-    are split into prefix buckets (:mod:`.partition`), each with its own route state.
+    ``batches`` must come in time order (merge files first; disorder up to
+    ``slack_seconds`` is tolerated). With ``partitioned`` the elems are split into prefix
+    buckets (:mod:`.partition`), each with its own route state. ``compact_spans`` and
+    ``slack_seconds`` default to the settings ``detect-compact-spans`` and
+    ``detect-slack-seconds``; 0 spans turns compaction off (same findings, more memory).
     """
     report = DetectReport()
     runs: dict[int, PartitionRun] = {}
     splitter = Partitioner(method)
+    every = int(settings.get("detect-compact-spans")) if compact_spans is None else compact_spans
+    slack = int(settings.get("detect-slack-seconds")) if slack_seconds is None else slack_seconds
     for batch in batches:
         report.see_times(batch)
+        # without a window, the data's first elem time is its start (batches are in order)
+        start = window[0] if window else (report.first_time or 0)
         parts = splitter.split(batch) if partitioned else {0: batch}
         for bucket, part in parts.items():
             run = runs.get(bucket)
             if run is None:
-                run = runs[bucket] = PartitionRun(refs, method)
+                run = runs[bucket] = PartitionRun(refs, method, start, every, slack * 1_000_000)
             run.feed(part)
     start = window[0] if window else (report.first_time or 0)
     end = window[1] if window else (report.last_time or 0)
@@ -191,5 +283,3 @@ def detect(
 def _add_counts(total: StateCounts, part: StateCounts) -> None:
     for name in vars(total):
         setattr(total, name, getattr(total, name) + getattr(part, name))
-
-

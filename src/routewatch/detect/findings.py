@@ -217,6 +217,10 @@ def build_findings(
     span_idx, detail, prefix, start, end, key = (
         a[order] for a in (span_idx, detail, prefix, start, end, key)
     )
+    if int(spans.peer[span_idx].min()) < 0:
+        # a ghost (folded span, :mod:`.compact`) can never be marked: compaction is wrong
+        raise RuntimeError("internal error: a span folded by compaction was marked; "
+                           "rerun with detect-compact-spans = 0 and report it")  # fmt: skip
     event = union_events(key, start, end)
     n_events = int(event[-1]) + 1
     asns = catalog.peer_asns()[spans.peer[span_idx]]
@@ -264,7 +268,9 @@ def _row(
     method: Methodology,
 ) -> dict[str, object]:
     paths = Counter(spans.path[members].tolist())
-    sample = min(paths, key=lambda p: (-paths[p], p))
+    # ties go to the smallest path by content, not by id: ids depend on batch boundaries
+    sample = min(paths, key=lambda p: (-paths[p], catalog.path_asns[p], catalog.path_as_set[p],
+                                       catalog.path_otc[p] or 0))  # fmt: skip
     asns = catalog.path_asns[sample]
     origin = None if catalog.path_as_set[sample] or not asns else asns[-1]
     text = format_prefix(
@@ -389,9 +395,7 @@ def _rov_columns(v: PairVerdicts, n: int) -> tuple[list[object], list[object], l
     return states, reasons, evidence
 
 
-def _irr_columns(
-    v: PairVerdicts, refs: References, n: int
-) -> tuple[list[object], list[object]]:
+def _irr_columns(v: PairVerdicts, refs: References, n: int) -> tuple[list[object], list[object]]:
     if v.irr is None or refs.irr is None:
         return [None] * n, [None] * n
     from routewatch.reference.irr import IRR_STATES

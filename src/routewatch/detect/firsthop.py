@@ -7,7 +7,8 @@ prefix (which also keeps partitions independent):
 
 - the **first hop** of a route is the AS before the origin in the collapsed path; an edge
   (first hop U, origin X) of a pair is **established** by the same rules as an origin
-  (METHODOLOGY §4): from the start of the data when one of its routes was in a RIB, at
+  (METHODOLOGY §4): from the start of the data when one of its routes was in the RIB at the
+  start, at
   ``window_start`` when seen in the baseline, else ``establish_hours`` after the start of
   its first interval of continuous visibility at least that long;
 - the **baseline first hops** of a pair are its edges established by the start of the
@@ -40,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routewatch.detect.findings import DecidedBy, Detail, Edge, Marks, Metric, relation_name
-from routewatch.detect.hijacks import OriginPairs, visibility_intervals
+from routewatch.detect.hijacks import OriginPairs, rib_at_start, visibility_intervals
 from routewatch.detect.methodology import Methodology
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
@@ -90,7 +91,7 @@ def mark_fake_first_hops(
     hop = first_hops(routes, paths)
     pair = pairs.of_route
     # only pairs seen before the window (RIB or baseline) can have baseline first hops
-    early = spans.rib | (spans.start < window_start)
+    early = rib_at_start(spans, window_start) | (spans.start < window_start)
     based = np.zeros(len(pairs.origin), np.bool_)
     based[pair[routes.of_span[early]]] = True
     usable = (hop >= 0) & (pairs.origin[pair] >= 0) & based[pair]

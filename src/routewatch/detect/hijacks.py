@@ -3,7 +3,8 @@
 Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
 
 - A (prefix, origin) *pair* is visible over the union of its spans at all peers. Its origin
-  is **established** from the start of the data when it was in a RIB entry; at
+  is **established** from the start of the data when it was in the RIB at the start (an
+  entry at or before ``window_start``; a later RIB entry counts like an announcement); at
   ``window_start`` when seen in the baseline (``baseline_days`` before it); and in any case
   ``establish_hours`` after the start of its first continuous visibility at least that long.
   "First seen wins" is not evidence, inside the baseline either.
@@ -64,8 +65,10 @@ __all__ = [
     "HijackReport",
     "Intervals",
     "OriginPairs",
+    "covering_prefixes",
     "mark_hijacks",
     "origin_pairs",
+    "rib_at_start",
     "visibility_intervals",
 ]
 
@@ -171,7 +174,8 @@ class Intervals:
     """Visibility intervals of span groups, sorted by group then start.
 
     Interval i belongs to ``group[i]``; the intervals of group g are
-    ``bounds[g]:bounds[g+1]``. ``est_at[g]`` is when the group became established.
+    ``bounds[g]:bounds[g+1]``. ``est_at[g]`` is when the group became established;
+    ``of_span[j]`` is the interval of input span j.
     """
 
     group: I64
@@ -179,6 +183,7 @@ class Intervals:
     end: I64
     bounds: I64
     est_at: I64
+    of_span: I64
 
 
 def visibility_intervals(
@@ -187,14 +192,15 @@ def visibility_intervals(
     """Union each group's spans (all peers) into intervals and apply the establish rules.
 
     A group is established from the start of the data (-1) when one of its spans began with
-    a RIB entry; at ``window_start`` when an interval reaches into the baseline
-    (``baseline_days`` before it); and ``establish_hours`` after the start of its first
-    interval at least that long. Never established: :data:`OPEN`.
+    an entry of the RIB at the start (:func:`rib_at_start`); at ``window_start`` when an
+    interval reaches into the baseline (``baseline_days`` before it); and
+    ``establish_hours`` after the start of its first interval at least that long. Never
+    established: :data:`OPEN`.
     """
     end = spans.end_or(_NEVER)
     order = np.lexsort((spans.start, group_of_span))
     sp, st, en = group_of_span[order], spans.start[order], end[order]
-    rib = spans.rib[order]
+    rib = rib_at_start(spans, window_start)[order]
     early = rib | ((st < window_start) & (en > window_start - method.baseline_us))
     event = union_events(sp, st, en)
     # rows are sorted by (group, start), so each interval is a run of rows: reduce per run
@@ -211,7 +217,23 @@ def visibility_intervals(
     np.minimum.at(est_at, iv_group, est)
     bounds = np.zeros(n_groups + 1, np.int64)
     np.cumsum(np.bincount(iv_group, minlength=n_groups), out=bounds[1:])
-    return Intervals(iv_group, iv_start, iv_end, bounds, est_at)
+    of_span = np.empty(len(order), np.int64)
+    of_span[order] = event
+    return Intervals(iv_group, iv_start, iv_end, bounds, est_at, of_span)
+
+
+def rib_at_start(spans: Spans, window_start: int) -> npt.NDArray[np.bool_]:
+    """Spans that began with an entry of the RIB at the start of the data.
+
+    That is a RIB entry at or before ``window_start`` (the RIB the window starts from, or
+    one in the baseline). A RIB entry later in the data (a route missing from the table,
+    e.g. after a gap in the updates) proves the route present, not old: its span starts
+    like an announcement. So data arriving later never makes an origin established in the
+    past, which keeps every verdict decidable once its time has passed
+    (:mod:`.compact` relies on it).
+    """
+    out: npt.NDArray[np.bool_] = spans.rib & (spans.start <= window_start)
+    return out
 
 
 def _pairs_by_prefix(pairs: OriginPairs) -> dict[int, list[int]]:
@@ -227,6 +249,18 @@ def _pairs_by_prefix(pairs: OriginPairs) -> dict[int, list[int]]:
 
 def _covering(catalog: Catalog, ids: npt.NDArray[np.int32]) -> dict[int, list[int]]:
     """Prefix id -> ids of the strictly covering prefixes among ``ids``."""
+    return covering_prefixes(catalog, ids, ids)
+
+
+def covering_prefixes(
+    catalog: Catalog, inner_ids: npt.NDArray[np.int32], outer_ids: npt.NDArray[np.int32]
+) -> dict[int, list[int]]:
+    """Prefix id of ``inner_ids`` -> ids of its strictly covering prefixes in ``outer_ids``.
+
+    Both id arrays must be free of repeats.
+    """
+    ids = np.concatenate([inner_ids, outer_ids]).astype(np.int64)
+    is_inner = np.r_[np.ones(len(inner_ids), np.bool_), np.zeros(len(outer_ids), np.bool_)]
     afi = np.asarray(catalog.prefix_afi, np.int64)[ids]
     hi = np.asarray(catalog.prefix_hi, np.uint64)[ids]
     lo = np.asarray(catalog.prefix_lo, np.uint64)[ids]
@@ -234,9 +268,9 @@ def _covering(catalog: Catalog, ids: npt.NDArray[np.int32]) -> dict[int, list[in
     out: dict[int, list[int]] = {}
     for fam, size in ((4, 32), (6, 128)):
         fam_mask = afi == fam
-        for n in np.unique(length[fam_mask]).tolist():
-            outer = np.flatnonzero(fam_mask & (length == n))
-            inner = np.flatnonzero(fam_mask & (length > n))
+        for n in np.unique(length[fam_mask & ~is_inner]).tolist():
+            outer = np.flatnonzero(fam_mask & ~is_inner & (length == n))
+            inner = np.flatnonzero(fam_mask & is_inner & (length > n))
             if len(inner) == 0:
                 continue
             m_hi, m_lo = mask_words(n)
@@ -250,9 +284,7 @@ def _covering(catalog: Catalog, ids: npt.NDArray[np.int32]) -> dict[int, list[in
                 hits = zip(inner[ok].tolist(), outer[sort][pos[ok]].tolist(), strict=True)
             else:
                 table = {(int(hi[o]), int(lo[o])): o for o in outer.tolist()}
-                found = (
-                    (i, table.get((int(hi[i]), int(lo[i]) & m_lo))) for i in inner.tolist()
-                )
+                found = ((i, table.get((int(hi[i]), int(lo[i]) & m_lo))) for i in inner.tolist())
                 hits = ((i, o) for i, o in found if o is not None)  # type: ignore[assignment]
             for i, o in hits:
                 out.setdefault(int(ids[i]), []).append(int(ids[o]))
@@ -390,7 +422,9 @@ def _decide(
     exact = any(c == q for c, _ in group)
     conflict_prefix = min((c for c, _ in group), key=lambda c: catalog.prefix_len[c])
     labels: tuple[str, ...] = (
-        "moas" if exact else "sub-moas", "exact" if exact else "sub-prefix", "type-0"
+        "moas" if exact else "sub-moas",
+        "exact" if exact else "sub-prefix",
+        "type-0",
     )
     edges = tuple(
         Edge(x, y, relation_name(refs.relation_of(x, y)),

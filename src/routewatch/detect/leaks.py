@@ -35,7 +35,7 @@ from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.verdicts import References, Rel
 
-__all__ = ["AspaVerdict", "LeakReport", "aspa_verify", "mark_leaks"]
+__all__ = ["AspaVerdict", "LeakReport", "aspa_verify", "leak_details", "mark_leaks"]
 
 I64 = npt.NDArray[np.int64]
 _TYPES: dict[tuple[int, int], str] = {
@@ -104,15 +104,13 @@ def aspa_verify(origin_first: list[int], aspas: dict[int, frozenset[int]]) -> As
     else:
         state = "valid"
     attested = sum(1 for x in a if x in aspas)
-    return AspaVerdict(
-        state, max_up, min_up, max_down, min_down, n, first_not, last_not, attested
-    )
+    return AspaVerdict(state, max_up, min_up, max_down, min_down, n, first_not, last_not, attested)
 
 
 @nb.njit(cache=True)
-def _valleys(offsets: I64, rel: npt.NDArray[np.int8], skip: npt.NDArray[np.bool_]) -> tuple[
-    npt.NDArray[np.int8], I64, npt.NDArray[np.int8], npt.NDArray[np.int8]
-]:
+def _valleys(
+    offsets: I64, rel: npt.NDArray[np.int8], skip: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int8], I64, npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     n = len(offsets) - 1
     status = np.zeros(n, np.int8)
     leaker = np.full(n, -1, np.int64)
@@ -158,11 +156,26 @@ def mark_leaks(
     marks: Marks,
     report: LeakReport | None = None,
 ) -> None:
-    """Mark the spans of every route whose path leaks (valley, ASPA or OTC)."""
+    """Mark the spans of every route whose path leaks (valley, ASPA or OTC).
+
+    ``paths`` are every path the partition has seen (the report counts them all, also those
+    whose spans :mod:`.compact` has folded away); only ``routes`` are marked.
+    """
+    details = leak_details(paths, refs, report)
+    if not details:
+        return
+    for r in np.flatnonzero(np.isin(routes.path, list(details))).tolist():
+        for detail in details[int(routes.path[r])]:
+            marks.add(routes.spans(r), detail)
+
+
+def leak_details(
+    paths: FlatPaths, refs: References, report: LeakReport | None = None
+) -> dict[int, list[Detail]]:
+    """The leak details of every path that leaks (path index -> its details)."""
     report = report if report is not None else LeakReport()
     n_paths = len(paths.offsets) - 1
-    used = np.zeros(n_paths, np.bool_)
-    used[np.unique(routes.path)] = True
+    used = np.ones(n_paths, np.bool_)
     rel = _step_relations(paths, refs)
     skip = paths.as_set | ~used
     report.paths += int(used.sum())
@@ -194,11 +207,7 @@ def mark_leaks(
             report.otc_unknown += 1
         elif isinstance(found, Detail):
             details.setdefault(p, []).append(found)
-    if not details:
-        return
-    for r in np.flatnonzero(np.isin(routes.path, list(details))).tolist():
-        for detail in details[int(routes.path[r])]:
-            marks.add(routes.spans(r), detail)
+    return details
 
 
 def _edge(refs: References, a: int, b: int, code: int) -> Edge:
@@ -233,9 +242,7 @@ def _valley_detail(
     )  # fmt: skip
 
 
-def _aspa_detail(
-    seq: tuple[int, ...], verdict: AspaVerdict, refs: References
-) -> Detail:
+def _aspa_detail(seq: tuple[int, ...], verdict: AspaVerdict, refs: References) -> Detail:
     a = list(reversed(seq))  # a[k-1] = AS(k)
     j = verdict.first_down_failure or verdict.n
     leaker = a[j - 2]
