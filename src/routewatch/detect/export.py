@@ -109,6 +109,8 @@ def visibility_series(
     ``end`` must have open spans replaced by a horizon; the series of a group ends with a
     0 at its last end time.
     """
+    seen = end > start  # a span that ended the instant it began was never visible
+    group, start, end, asn = group[seen], start[seen], end[seen], asn[seen]
     if len(group) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty

@@ -565,8 +565,13 @@ def peak_visibility(
     """Peak number of distinct peer ASNs holding any span of each group, and when.
 
     ``end`` must already have open spans replaced by a horizon. At equal times ends are
-    processed before starts, so a route replaced at the same instant is not double counted.
+    processed before starts, so a route replaced at the same instant is not double counted;
+    a span that ended the instant it began was never visible and is left out (processed
+    end-first it would count its peer -1 and make the result depend on the row order).
     """
+    seen = end > start
+    if not seen.all():
+        group, start, end, asn = group[seen], start[seen], end[seen], asn[seen]
     if len(group) == 0:
         return np.zeros(n_groups, np.int64), np.full(n_groups, -1, np.int64)
     g2 = np.concatenate([group, group]).astype(np.int64)
