@@ -95,7 +95,7 @@ def test_real_streams_are_the_same_with_compaction(
     every = 2_000 if partitioned else 20_000  # partitions hold ~1/200 of the spans each
     packed = detect(_repeat(stream, 3), refs, compact_spans=every, partitioned=partitioned)  # type: ignore[arg-type]
     _same(plain, packed)
-    assert packed.report.compaction.runs >= 3
+    assert packed.report.compaction.runs >= 2
     assert packed.report.compaction.folded > plain.report.spans // 3
     assert plain.findings.num_rows > 100  # real findings of every kind were compared
     assert set(plain.findings.column("metric").to_pylist()) >= {"M1", "M2", "rpki-invalid"}

@@ -92,11 +92,12 @@ class DetectReport:
 
 @dataclass
 class CompactTotals:
-    """Compaction summed over partitions: runs, spans folded, ghosts and spans held at the end."""
+    """Compaction summed over partitions: runs, spans folded, ghosts, summaries, spans kept."""
 
     runs: int = 0
     folded: int = 0
     ghosts: int = 0
+    summaries: int = 0
     kept: int = 0
 
     def add(self, part: CompactReport) -> None:
@@ -104,6 +105,7 @@ class CompactTotals:
         self.runs += part.runs
         self.folded += part.folded
         self.ghosts += part.ghosts
+        self.summaries += part.summaries
         self.kept += part.kept
 
 
@@ -210,6 +212,8 @@ class PartitionRun:
         report.spans += self.closed + self.state.live_routes
         if self.compaction is not None:
             report.compaction.add(self.compaction)
+            report.findings.events += self.compaction.dead_events
+            report.findings.dropped_low_visibility += self.compaction.dead_events
         marks = Marks()
         routes = routes_of(spans)
         paths = flat_paths(self.catalog)
@@ -218,13 +222,17 @@ class PartitionRun:
             mark_bogon_asns(routes, paths, self.refs, marks)
         if Kind.LEAK in kinds:
             mark_leaks(routes, paths, self.refs, marks, report.leaks)
+        if self._compactor is not None:  # folded rows take no part in route-level events
+            marks.drop(self._compactor.no_route_level(spans))
         if Kind.HIJACK in kinds or Kind.ROV in kinds:
             pairs = mark_hijacks(spans, routes, paths, self.catalog, self.refs, self.method,
                                  window_start, marks, report.hijacks)  # fmt: skip
             if pairs is not None and Kind.HIJACK in kinds:
                 mark_fake_first_hops(pairs, spans, routes, paths, self.refs, self.method,
                                      window_start, marks, report.first_hops)  # fmt: skip
-        table = build_findings(spans, self.catalog, marks, self.refs, self.method, report.findings)
+        summaries = self._compactor.summaries if self._compactor is not None else None
+        table = build_findings(spans, self.catalog, marks, self.refs, self.method,
+                               report.findings, summaries)  # fmt: skip
         wanted = sorted(set().union(*(_METRICS[k] for k in kinds)))
         keep = pc.is_in(table.column("metric"), pa.array(wanted, pa.string()))
         ends = table.column("end").cast(pa.int64())

@@ -38,7 +38,9 @@ __all__ = [
     "FindingsReport",
     "Marks",
     "Metric",
+    "Summaries",
     "build_findings",
+    "combine_peaks",
     "relation_name",
     "union_events",
 ]
@@ -163,6 +165,12 @@ class Marks:
             self._spans.append(np.asarray(spans, np.int64))
             self._detail.append(np.full(len(spans), self.intern(detail), np.int64))
 
+    def drop(self, spans: npt.NDArray[np.bool_]) -> None:
+        """Forget the marks of the spans selected by a mask (over span indices)."""
+        for i, (idx, det) in enumerate(zip(self._spans, self._detail, strict=True)):
+            keep = ~spans[idx]
+            self._spans[i], self._detail[i] = idx[keep], det[keep]
+
     def arrays(self) -> tuple[I64, I64]:
         """(span index, detail id) of every mark."""
         if not self._spans:
@@ -177,6 +185,69 @@ class FindingsReport:
     events: int = 0
     dropped_low_visibility: int = 0
     by_metric: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Summaries:
+    """What the findings builder needs of spans folded into summary rows (:mod:`.compact`).
+
+    A summary row (``peer = -2 - sid``) stands for the closed spans of one route within one
+    continuous visibility interval of that route, all with the same marks. It keeps, per
+    ``sid``: how many spans it stands for (the sample path is the most frequent one), the
+    first and last time each peer had it (witnesses), and the peak visibility — distinct peer
+    ASNs, and when first reached — before the compaction time of every event it can belong
+    to: its pair interval (M2, rpki-invalid), its edge interval (type-1), and each
+    route-level event (leaks, bogons; by event key). Peaks after the compaction time come
+    from the spans still held; the builder combines both (larger wins, then earlier).
+    """
+
+    count: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    pair_peak: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    pair_at: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    edge_peak: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    edge_at: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_sid: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_peer: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_first: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    w_last: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    r_sid: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    r_key: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    r_peak: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    r_at: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    keys: dict[tuple[str, int | None, tuple[int, ...]], int] = field(default_factory=dict)
+    #: per sid: its route-level events ended below min_peer_asns (counted, never marked)
+    dead: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
+
+    def key_id(self, key: tuple[str, int | None, tuple[int, ...]]) -> int:
+        """The id of a route-level event key, interning it on first use."""
+        return self.keys.setdefault(key, len(self.keys))
+
+    def peak(self, sid: int, detail: Detail) -> tuple[int, int]:
+        """Stored (peak, first time reached) of the event ``detail`` gives summary ``sid``."""
+        if detail.metric in (Metric.HIJACK, Metric.RPKI_INVALID):
+            return int(self.pair_peak[sid]), int(self.pair_at[sid])
+        if detail.metric == Metric.FAKE_FIRST_HOP:
+            return int(self.edge_peak[sid]), int(self.edge_at[sid])
+        key = self.keys.get(detail.event_key, -1)
+        lo, hi = np.searchsorted(self.r_sid, [sid, sid + 1])
+        hit = np.flatnonzero(self.r_key[lo:hi] == key)
+        if len(hit) == 0:
+            return 0, -1
+        return int(self.r_peak[lo + hit[0]]), int(self.r_at[lo + hit[0]])
+
+    def witnesses(self, sid: int) -> tuple[I64, I64, I64]:
+        """(peer, first, last) rows of summary ``sid``."""
+        lo, hi = np.searchsorted(self.w_sid, [sid, sid + 1])
+        return self.w_peer[lo:hi], self.w_first[lo:hi], self.w_last[lo:hi]
+
+
+def combine_peaks(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """The larger peak; on a tie the earlier time (-1 means never reached)."""
+    if a[0] != b[0]:
+        return a if a[0] > b[0] else b
+    if a[1] < 0 or b[1] < 0:
+        return a if b[1] < 0 else b
+    return a if a[1] <= b[1] else b
 
 
 @nb.njit(cache=True)
@@ -203,9 +274,11 @@ def build_findings(
     refs: References,
     method: Methodology,
     report: FindingsReport | None = None,
+    summaries: Summaries | None = None,
 ) -> pa.Table:
-    """FINDINGS rows for the marked spans (see module doc)."""
+    """FINDINGS rows for the marked spans and summary rows (see module doc)."""
     report = report if report is not None else FindingsReport()
+    summaries = summaries if summaries is not None else Summaries()
     span_idx, detail = marks.arrays()
     if len(span_idx) == 0:
         return FINDINGS.empty_table()
@@ -217,14 +290,20 @@ def build_findings(
     span_idx, detail, prefix, start, end, key = (
         a[order] for a in (span_idx, detail, prefix, start, end, key)
     )
-    if int(spans.peer[span_idx].min()) < 0:
+    peer = spans.peer[span_idx]
+    if bool((peer == -1).any()):
         # a ghost (folded span, :mod:`.compact`) can never be marked: compaction is wrong
         raise RuntimeError("internal error: a span folded by compaction was marked; "
                            "rerun with detect-compact-spans = 0 and report it")  # fmt: skip
     event = union_events(key, start, end)
     n_events = int(event[-1]) + 1
-    asns = catalog.peer_asns()[spans.peer[span_idx]]
-    peak, peak_at = peak_visibility(event, start, end, asns, n_events)
+    real = peer >= 0
+    asns = catalog.peer_asns()[peer[real]]
+    peak, peak_at = peak_visibility(event[real], start[real], end[real], asns, n_events)
+    for i in np.flatnonzero(~real).tolist():  # summary rows: their stored peaks
+        e = int(event[i])
+        stored = summaries.peak(-2 - int(peer[i]), marks.details[int(detail[i])])
+        peak[e], peak_at[e] = combine_peaks((int(peak[e]), int(peak_at[e])), stored)
     bounds = np.flatnonzero(np.r_[True, event[1:] != event[:-1], True])
     rows = []
     for e in range(n_events):
@@ -241,6 +320,7 @@ def build_findings(
                 _row(
                     spans,
                     catalog,
+                    summaries,
                     span_idx[sub],
                     d,
                     int(prefix[lo]),
@@ -258,6 +338,7 @@ def build_findings(
 def _row(
     spans: Spans,
     catalog: Catalog,
+    summaries: Summaries,
     members: I64,
     d: Detail,
     prefix: int,
@@ -267,7 +348,10 @@ def _row(
     peak_at: int,
     method: Methodology,
 ) -> dict[str, object]:
-    paths = Counter(spans.path[members].tolist())
+    real = members[spans.peer[members] >= 0]
+    paths = Counter(spans.path[real].tolist())
+    for i in members[spans.peer[members] < 0].tolist():
+        paths[int(spans.path[i])] += int(summaries.count[-2 - int(spans.peer[i])])
     # ties go to the smallest path by content, not by id: ids depend on batch boundaries
     sample = min(paths, key=lambda p: (-paths[p], catalog.path_asns[p], catalog.path_as_set[p],
                                        catalog.path_otc[p] or 0))  # fmt: skip
@@ -303,7 +387,7 @@ def _row(
         "end": None if end >= OPEN else end,
         "peak_visibility": peak,
         "peak_at": peak_at if peak_at >= 0 else None,
-        "witnesses": _witnesses(spans, catalog, members),
+        "witnesses": _witnesses(spans, catalog, summaries, members),
         "conflict_prefix": d.conflict_prefix,
         "conflict_origins": list(d.conflict_origins),
         "edges": [vars(edge) for edge in d.edges],
@@ -319,13 +403,23 @@ def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
     return f"{text} (AS_SET members inlined)" if as_set else text
 
 
-def _witnesses(spans: Spans, catalog: Catalog, members: I64) -> list[dict[str, object]]:
+def _witnesses(
+    spans: Spans, catalog: Catalog, summaries: Summaries, members: I64
+) -> list[dict[str, object]]:
+    real = members[spans.peer[members] >= 0]
+    peers: list[I64] = [spans.peer[real].astype(np.int64)]
+    starts, ends = [spans.start[real]], [spans.end[real]]
+    for i in members[spans.peer[members] < 0].tolist():
+        p, f, la = summaries.witnesses(-2 - int(spans.peer[i]))
+        peers.append(p)
+        starts.append(f)
+        ends.append(la)
+    end_all = np.concatenate(ends)
     seen: dict[int, tuple[int, int]] = {}
-    ends = spans.end[members]
     for peer, start, end in zip(
-        spans.peer[members].tolist(),
-        spans.start[members].tolist(),
-        np.where(ends < 0, OPEN, ends).tolist(),
+        np.concatenate(peers).tolist(),
+        np.concatenate(starts).tolist(),
+        np.where(end_all < 0, OPEN, end_all).tolist(),
         strict=True,
     ):
         first, last = seen.get(peer, (start, end))

@@ -55,10 +55,16 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass
 class FirstHopReport:
-    """Counts: pair edges examined, new-edge intervals, suspects, and why others were not."""
+    """Counts: pair edges examined, new edges, suspect intervals, and why others were not.
+
+    ``new_edges``: edges with an interval that began before the edge was established;
+    ``no_baseline``: suspect edges with such an interval and no baseline first hop to
+    compare it with; ``related`` / ``bogon_first_hop``: new edges exempted (counted per edge,
+    so they do not depend on how often an edge came and went).
+    """
 
     edges: int = 0
-    new_edge_intervals: int = 0
+    new_edges: int = 0
     suspects: int = 0
     related: int = 0
     no_baseline: int = 0
@@ -116,7 +122,7 @@ def mark_fake_first_hops(
     edge_pair, edge_hop = uniq >> 32, uniq & 0xFFFFFFFF
     edge_origin = pairs.origin[edge_pair]
     fresh = iv.est_at[iv.group] >= iv.start  # began before the edge was established
-    report.new_edge_intervals += int(fresh.sum())
+    report.new_edges += len(np.unique(iv.group[fresh]))
     suspect = np.zeros(len(uniq), np.bool_)
     suspect[iv.group[fresh]] = True
     bogon, _ = asn_bogons(refs, edge_hop)
@@ -133,13 +139,14 @@ def mark_fake_first_hops(
     last = np.searchsorted(edge_pair, edge_pair[edges], side="right")
     for e, a, b in zip(edges.tolist(), first.tolist(), last.tolist(), strict=True):
         u, x = int(edge_hop[e]), int(edge_origin[e])
+        lacking = False
         for i in np.flatnonzero(fresh[iv.bounds[e] : iv.bounds[e + 1]]) + iv.bounds[e]:
             start, end = int(iv.start[i]), int(iv.end[i])
             known = min(start - 1, window_start)  # established before I and by the window
             baseline = [int(edge_hop[s]) for s in range(a, b)
                         if s != e and int(iv.est_at[s]) <= known]  # fmt: skip
             if not baseline:
-                report.no_baseline += 1
+                lacking = True
                 continue
             report.suspects += 1
             detail = _detail(u, x, Rel.UNKNOWN, baseline, refs)
@@ -147,6 +154,7 @@ def mark_fake_first_hops(
                 members = routes.spans(r)
                 inside = (spans.start[members] >= start) & (spans.start[members] <= end)
                 marks.add(members[inside], detail)
+        report.no_baseline += lacking
 
 
 def _routes_of_edges(edge_of_route: I64, edges: I64) -> dict[int, list[int]]:
