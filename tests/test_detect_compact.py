@@ -101,12 +101,8 @@ def test_real_streams_are_the_same_with_compaction(
     assert set(plain.findings.column("metric").to_pylist()) >= {"M1", "M2", "rpki-invalid"}
 
 
-def test_held_spans_grow_far_slower_than_the_stream(stream: pa.Table, refs: object) -> None:
-    """Folded spans leave memory: the held ones grow at a fraction of the closed ones.
-
-    (Not yet flat: evidence spans of offending routes and pairs are kept one by one, and a
-    ghost is kept per visibility interval — see the module doc of detect.compact.)
-    """
+def test_held_spans_stay_flat_while_the_stream_goes_on(stream: pa.Table, refs: object) -> None:
+    """Memory follows the live routes: after the first copies held rows grow ~20x slower."""
     first = int(pc.min(stream.column("timestamp").cast(pa.int64())).as_py())
     run = PartitionRun(refs, window_start=first, compact_spans=20_000)  # type: ignore[arg-type]
     held, closed = [], []
@@ -119,7 +115,10 @@ def test_held_spans_grow_far_slower_than_the_stream(stream: pa.Table, refs: obje
             held.append(len(run.spans()) - run.state.live_routes)
             closed.append(run.closed)
     assert run.compaction is not None and run.compaction.folded > closed[-1] // 2
-    assert held[-1] - held[3] < 0.5 * (closed[-1] - closed[3]), (held, closed)
+    # copies 5..8 close half of all spans; what is held grows only with new evidence
+    # (summaries of leak routes and RPKI-invalid pairs: ~2.5 % of the closed spans here)
+    assert held[-1] - held[3] < 0.05 * (closed[-1] - closed[3]), (held, closed)
+    assert held[-1] < closed[-1] // 5, (held, closed)
 
 
 def test_a_marked_ghost_is_an_internal_error(refs: object) -> None:

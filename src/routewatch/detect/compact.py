@@ -1,44 +1,51 @@
-"""Compaction: keep memory bounded by live routes, not by the length of the stream.
+"""Compaction: memory follows the live routes, not the length of the stream.
 
 Role: a partition's route state closes spans for as long as elems arrive; the detectors
-judge them all at the end (:meth:`~routewatch.detect.engine.PartitionRun.findings`). Most
-closed spans can never be part of a finding, and once that is certain they are not needed
-one by one. :class:`Compactor` takes the held closed spans at a time ``tau`` (every later
-elem is stamped ``>= tau``) and returns an equivalent, smaller set: spans that may still be
-marked are kept as they are; the others are folded into **ghost spans** (``peer = -1``),
-one per (prefix, origin, first hop) and continuous stretch of time, with the earliest start,
-the latest end and the "RIB at the start" flag of what they replaced. Detection over the
-compacted spans gives exactly the findings and reports it gives over all spans, because a
-closed span is folded only when all of these hold:
+judge them all at the end (:meth:`~routewatch.detect.engine.PartitionRun.findings`).
+:class:`Compactor` takes the held closed spans at a time ``tau`` (every later elem is
+stamped ``>= tau``; the caller subtracts the tolerated disorder) and returns a much smaller
+set from which detection gives exactly the same findings, incidents and reports. Every
+closed span that ended before ``tau`` goes one of four ways:
 
-- its route is not a leak, bogon-prefix or bogon-ASN route (judged per (prefix, path), once
-  per path, with the detectors' own functions) and its (prefix, origin) pair is not
-  RPKI-invalid (those spans are evidence: they are always kept);
-- **M2 cannot mark it**: its pair's visibility interval starts after its origin X is
-  established (only intervals starting before are judged), or that interval is *settled
-  clean*: X's establishment time is final (before ``tau``) and, ignoring every exemption
-  that could change, no other origin of the prefix or a covering prefix was established
-  before the interval or overlapped it before X was established — or every such origin is
-  X's sibling / direct customer or provider, or X's direct upstream, or X is RPKI-valid,
-  IRR-registered or a bogon ASN;
-- **the type-1 detector cannot mark it**: the route has no usable first hop, the first hop
-  is a bogon or related to the origin, the edge interval starts after the edge is
-  established, or no other first hop of the pair was established before the interval and
-  by the window start.
+1. **Folded into a ghost** (``peer = -1``) when no detector can mark it any more: its route
+   is no live leak / bogon evidence, its pair is not RPKI-invalid, M2 cannot mark its pair
+   interval (it starts after the origin is established, or it is *settled clean*: the
+   verdict's inputs are final and no other origin conflicts, or every conflicting one is
+   exempt in a way later data cannot undo), and the type-1 detector cannot mark its edge
+   interval (exempt edge, not a new edge, or no baseline first hop, for good). One ghost per
+   (pair, first hop) and stretch keeps the earliest start, the latest end and the RIB flag:
+   the stretch is the edge interval while the edge is young, the pair interval once it is
+   established for good, the whole pair once its prefix is *quiet* (every origin of it
+   established, no more-specific: its gaps can no longer matter to an M2 verdict).
+2. **Forgotten**: a later short interval (under ``establish_hours``, after the window
+   start, entirely folded) of an edge while the pair stayed visible through other spans,
+   or of a pair that is the only origin of its prefix, covers and more-specifics. It
+   establishes nothing, is marked by nothing, and each edge keeps its first interval.
+3. **Summarised** (``peer = -2 - sid``) when it may still be evidence: one summary row per
+   route, stratum (edge or pair interval, as for ghosts but never bridging) and set of
+   route-level event stretches, so every detector marks all of it or none of it. Its
+   :class:`~routewatch.detect.findings.Summaries` payload keeps what the findings builder
+   reads: span count (sample path), first/last time per peer (witnesses), and the peak
+   visibility before ``tau`` of each event it can belong to (peaks after ``tau`` come from
+   the spans alive at ``tau``, which stay; the builder combines both, larger then earlier).
+4. **Counted and dropped** with its route-level event (leak, bogon) when that event ended
+   before ``tau`` below ``min_peer_asns``, exactly as the builder would drop it.
 
-Why these are final: establishment (:func:`~routewatch.detect.hijacks.visibility_intervals`)
-only moves earlier as data arrives, and data after ``tau`` can only establish at or after
+Spans that ended at or after ``tau`` and live routes stay as they are.
+
+Why it is exact: establishment (:func:`~routewatch.detect.hijacks.visibility_intervals`)
+only moves earlier as data arrives, and data after ``tau`` establishes nothing before
 ``tau`` — a RIB entry counts from the start of the data only at or before the window start
-(:func:`~routewatch.detect.hijacks.rib_at_start`), and compaction runs only after it. The
-structure of intervals before ``tau`` is fixed by spans that started before ``tau``, which
-are all known (closed, held, or live). Ghosts keep what the detectors read from spans that
-are never marked: pairs and edges, their interval unions, first hops (upstreams), and the
-RIB/baseline flags. The findings builder refuses a marked ghost (an internal error).
+(:func:`~routewatch.detect.hijacks.rib_at_start`) and compaction runs only after it. The
+intervals before ``tau`` are fixed by spans that started before ``tau``, all of which are
+known. Exemptions are only used where they cannot be undone by later data (relationships
+and RPKI/IRR/bogon verdicts are fixed; an origin's upstream set only grows). The findings
+builder refuses a marked ghost (an internal error), and the route-level detectors skip
+ghosts and dropped events. ``tests/test_detect_compact.py`` compares every scenario and real
+RIS streams with compaction after every elem against no compaction.
 
-Out-of-order input is tolerated up to ``slack_us`` (the caller's ``tau`` is the newest
-elem time minus it). Memory after compaction: live routes, ghosts (about one per pair and
-first hop), the kept evidence spans, and the spans of intervals not yet settled (at most
-``establish_hours`` of churn of origins not yet established).
+Memory after compaction: live routes, ghosts (about one per pair and first hop), summaries
+(about one per piece of evidence: route and event), and the spans of the last ``slack``.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ __all__ = [
 
 I64 = npt.NDArray[np.int64]
 OPEN = np.int64(1 << 62)
+_CHUNK = 2048
 
 
 class Metric(StrEnum):
@@ -305,7 +306,8 @@ def build_findings(
         stored = summaries.peak(-2 - int(peer[i]), marks.details[int(detail[i])])
         peak[e], peak_at[e] = combine_peaks((int(peak[e]), int(peak_at[e])), stored)
     bounds = np.flatnonzero(np.r_[True, event[1:] != event[:-1], True])
-    rows = []
+    rows: list[dict[str, object]] = []
+    tables: list[pa.Table] = []
     for e in range(n_events):
         lo, hi = int(bounds[e]), int(bounds[e + 1])
         report.events += 1
@@ -331,8 +333,11 @@ def build_findings(
                     method,
                 )
             )
-    table = pa.Table.from_pylist(rows, schema=FINDINGS)
-    return _with_verdict_evidence(table, refs)
+            if len(rows) >= _CHUNK:  # Python rows are ~50x their Arrow size: convert often
+                tables.append(pa.Table.from_pylist(rows, schema=FINDINGS))
+                rows = []
+    tables.append(pa.Table.from_pylist(rows, schema=FINDINGS))
+    return _with_verdict_evidence(pa.concat_tables(tables).combine_chunks(), refs)
 
 
 def _row(
