@@ -5,7 +5,7 @@ What it does, in one run:
 1. Reads real update streams once with routewatch's MRT reader: RIS rrc21 2016-08-11 16:00
    and the RIS rrc04 series of 2021-01-01 (50 consecutive 5-minute files), merged in time
    order. Reading is not timed (``benchmarks/mrt.py`` measures it).
-2. Repeats the stream to ``--elems`` elems (default 3,000,000): copy k is shifted k times
+2. Repeats the stream to ``--elems`` elems (default 6,000,000, so compaction runs): copy k is shifted k times
    the stream's duration later, so route state sees a long stream with real churn, real
    duplicates and session resets, and the live table stays the size of the real one.
 3. Times :func:`routewatch.detect.engine.detect` over it — route state, bogons, leaks,
@@ -136,7 +136,7 @@ def _memory(table: pa.Table, sizes: list[int]) -> None:
         print(f"{'elems':>12} {'compaction':>10} {'RSS0 MB':>9} {'detect MB':>11} "
               f"{'spans':>11} {'held':>11} {'findings':>9}", flush=True)  # fmt: skip
         for n in sizes:
-            for compact in (1_000_000, 0):
+            for compact in (2_000_000, 0):
                 subprocess.run([sys.executable, __file__, "--child", parquet, str(n),
                                 str(compact)], check=True)  # fmt: skip
 
@@ -145,7 +145,7 @@ def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         return _child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--elems", type=int, default=3_000_000)
+    parser.add_argument("--elems", type=int, default=6_000_000)
     parser.add_argument("--partitioned", action="store_true")
     parser.add_argument("--memory", default="", help="comma-separated stream lengths")
     args = parser.parse_args()

@@ -77,7 +77,7 @@ _ALL: tuple[Setting, ...] = (
     Setting("offline", False, "Use the cache only; never touch the network.", _bool),
     Setting(
         "detect-compact-spans",
-        1_000_000,
+        2_000_000,
         "Closed route spans a detection partition holds before it folds those no detector "
         "can mark (memory follows live routes; 0 keeps every span).",
         int,

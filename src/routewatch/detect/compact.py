@@ -176,6 +176,7 @@ class Compactor:
         self._facts = _PathFacts()
         self._settled: dict[tuple[int, int], bool] = {}
         self.summaries = Summaries()
+        self._covering_memo: tuple[_Rows, B] | None = None
 
     def compact(self, held: Spans, live: Spans, tau: int, newest: int) -> Spans:
         """The held spans (closed and ghosts) with every provably unmarkable one folded."""
@@ -216,6 +217,7 @@ class Compactor:
                                     level, tau)  # fmt: skip
         self.report.dead_events += level.dead_events
         out = Spans.concat([held.take(~ghostish & ~summed), ghosts, summaries])
+        self._covering_memo = None
         self.report.ghosts = len(ghosts)
         self.report.summaries = len(summaries)
         self.report.kept = len(out) - len(ghosts) - len(summaries)
@@ -282,6 +284,9 @@ class Compactor:
                 else:
                     self._settled[keys[j]] = verdict
                     known[j] = verdict
+        if len(self._settled) > 2 * len(iv.start) + 10_000:  # forget intervals now gone
+            now = set(zip(rows.pair_key[iv.group].tolist(), iv.start.tolist(), strict=True))
+            self._settled = {k: v for k, v in self._settled.items() if k in now}
         safe_iv = np.zeros(len(iv.start), np.bool_)
         safe_iv[ivs[known]] = True
         safe[todo] |= safe_iv[iv_of_row[todo]]
@@ -309,6 +314,13 @@ class Compactor:
         safe[usable] = exempt[edge] | ~fresh | (other[edge] > known)
         return safe
 
+    def _covering_pairs(self, rows: _Rows) -> B:
+        """Per pair: has its prefix a more specific one among the rows? (once per run)"""
+        if self._covering_memo is None or self._covering_memo[0] is not rows:
+            prefix = (rows.pair_key >> 32).astype(np.int64)
+            self._covering_memo = (rows, _has_more_specific(self.catalog, prefix))
+        return self._covering_memo[1]
+
     def _quiet_since(self, rows: _Rows, pair_iv: Intervals, tau: int) -> I64:
         """Per pair: after this time its visibility gaps cannot matter to M2 (else never).
 
@@ -326,7 +338,7 @@ class Compactor:
         latest = np.maximum.reduceat(est, heads) if len(heads) else est
         size = np.diff(np.r_[heads, len(prefix)])
         latest = np.repeat(latest, size)
-        covering = _has_more_specific(self.catalog, prefix)
+        covering = self._covering_pairs(rows)
         out: I64 = np.where((latest < tau) & ~covering, latest, never)
         return out
 
@@ -406,7 +418,7 @@ class Compactor:
         size = np.diff(np.r_[heads, len(prefix)])
         n_origins = np.repeat(size, size)  # pairs per prefix (AS_SET pairs count: cautious)
         ok = (origin[asked] >= 0) & (n_origins[asked] == 1)
-        ok &= ~_has_more_specific(self.catalog, prefix)[asked]
+        ok &= ~self._covering_pairs(rows)[asked]
         asked = asked[ok]
         if len(asked) == 0:
             return out
