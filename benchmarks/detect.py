@@ -5,9 +5,10 @@ What it does, in one run:
 1. Reads real update streams once with routewatch's MRT reader: RIS rrc21 2016-08-11 16:00
    and the RIS rrc04 series of 2021-01-01 (50 consecutive 5-minute files), merged in time
    order. Reading is not timed (``benchmarks/mrt.py`` measures it).
-2. Repeats the stream to ``--elems`` elems (default 6,000,000, so compaction runs): copy k is shifted k times
-   the stream's duration later, so route state sees a long stream with real churn, real
-   duplicates and session resets, and the live table stays the size of the real one.
+2. Repeats the stream to ``--elems`` elems (default 6,000,000, so compaction runs): copy k
+   is shifted k times the stream's duration later, so route state sees a long stream with
+   real churn, real duplicates and session resets, and the live table stays the size of the
+   real one.
 3. Times :func:`routewatch.detect.engine.detect` over it — route state, bogons, leaks,
    hijacks, ROV, event building and incidents — with the 2016-05-27 ROAs, the 2018-01
    relationships and the packaged IANA bogon registries, single-threaded
