@@ -137,3 +137,14 @@ def test_a_marked_ghost_is_an_internal_error(refs: object) -> None:
     marks.add(np.array([0]), Detail(Metric.HIJACK, 64500, None, None, DecidedBy.ESTABLISHED))
     with pytest.raises(RuntimeError, match="folded by compaction"):
         build_findings(ghost, catalog, marks, refs, RW_2026_1)  # type: ignore[arg-type]
+
+
+def test_elems_out_of_order_after_compaction_are_refused(stream: pa.Table, refs: object) -> None:
+    """Input older than a compaction's time would make folded spans wrong: a clear error."""
+    from routewatch.errors import InputError
+
+    batches = list(_repeat(stream.slice(0, 300_000), 1))
+    with pytest.raises(InputError, match="out of time order after compaction"):
+        detect([*batches, batches[0]], refs, compact_spans=20_000, slack_seconds=0)  # type: ignore[arg-type]
+    # the same elems with compaction off: detection takes them (state is per peer)
+    detect([*batches, batches[0]], refs, compact_spans=0)  # type: ignore[arg-type]

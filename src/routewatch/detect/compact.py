@@ -163,7 +163,12 @@ class _Rows:
 
 
 class Compactor:
-    """Folds never-marked closed spans of one partition into ghosts (see module doc)."""
+    """Compacts the held spans of one partition: ghosts, forgotten spans, summaries.
+
+    :meth:`compact` is called by :class:`~routewatch.detect.engine.PartitionRun`; the
+    findings builder reads :attr:`summaries`; :attr:`report` counts what happened. State
+    kept between runs: per-path facts, settled M2 verdicts, and the summaries' payload.
+    """
 
     def __init__(
         self, catalog: Catalog, refs: References, method: Methodology, window_start: int
@@ -182,18 +187,16 @@ class Compactor:
         """The held spans (closed and ghosts) with every provably unmarkable one folded."""
         if tau <= self.window_start or len(held) == 0:
             return held
+        done = (held.peer >= 0) & (held.end < tau)  # real spans closed before tau
+        if not done.any():
+            return held
         self._facts.update(self.catalog, self.refs, self.summaries)
         rows = self._rows(held, live, newest)
         n = len(held)
         sp = rows.spans
         level = self._route_level(rows, tau)
-        fold = rows.closed[:n] & (sp.end[:n] < tau)
-        fold &= ~level.evidence[:n]
-        fold &= ~self._invalid(rows)[rows.pair[:n]]
+        fold = done & ~level.evidence[:n] & ~self._invalid(rows)[rows.pair[:n]]
         ghost = sp.peer[:n] == GHOST_PEER
-        done = rows.closed[:n] & (sp.end[:n] < tau)
-        if not done.any():
-            return held
         pair_iv = visibility_intervals(rows.pair, len(rows.pair_key), rows.spans, self.method,
                                        self.window_start)  # fmt: skip
         edges = _Edges.of(rows, self.method, self.window_start)

@@ -40,6 +40,7 @@ from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import routes_of
 from routewatch.detect.state import Catalog, RouteState, Spans, StateCounts
 from routewatch.detect.verdicts import References
+from routewatch.errors import InputError
 from routewatch.schemas import FINDINGS
 
 __all__ = ["ALL_KINDS", "DetectReport", "Detection", "Kind", "PartitionRun", "detect"]
@@ -150,6 +151,7 @@ class PartitionRun:
         self._held = 0
         self._kept = 0
         self._newest: int | None = None
+        self._tau: int | None = None
         self._compactor = (
             Compactor(self.catalog, refs, method, window_start)
             if window_start is not None and compact_spans > 0
@@ -157,11 +159,24 @@ class PartitionRun:
         )
 
     def feed(self, batch: pa.RecordBatch) -> None:
-        """Apply one batch of elems (and compact when the held spans call for it)."""
-        closed = self.state.feed(batch)
+        """Apply one batch of elems (and compact when the held spans call for it).
+
+        Raises :class:`~routewatch.errors.InputError` when, after a compaction, an elem is
+        older than that compaction's time (input out of order by more than ``slack_us``):
+        the folded spans could then be wrong, so detection stops instead of guessing.
+        """
         if batch.num_rows:
-            newest = int(pc.max(batch.column("timestamp").cast(pa.int64())).as_py())
+            ts = batch.column("timestamp").cast(pa.int64())
+            oldest, newest = (int(x.as_py()) for x in (pc.min(ts), pc.max(ts)))
+            if self._tau is not None and oldest < self._tau:
+                raise InputError(
+                    f"elems out of time order after compaction: an elem at {oldest} us is "
+                    f"older than {self._tau} us, more than {self.slack_us // 1_000_000} s "
+                    "before the newest; sort the input by time, or raise the setting "
+                    "detect-slack-seconds (or set detect-compact-spans = 0)"
+                )
             self._newest = newest if self._newest is None else max(self._newest, newest)
+        closed = self.state.feed(batch)
         if len(closed):
             self._spans.append(closed)
             self._held += len(closed)
@@ -176,8 +191,10 @@ class PartitionRun:
         if self._compactor is None or self._newest is None:
             return
         held = Spans.concat(self._spans)
-        out = self._compactor.compact(held, self.state.finish(), self._newest - self.slack_us,
-                                      self._newest)  # fmt: skip
+        tau = self._newest - self.slack_us
+        out = self._compactor.compact(held, self.state.finish(), tau, self._newest)
+        if tau > self._compactor.window_start:  # (it folds nothing before the window start)
+            self._tau = tau if self._tau is None else max(self._tau, tau)
         self._spans = [out]
         self._held = self._kept = len(out)
 
