@@ -129,15 +129,38 @@ def _mrt_batches(paths: tuple[Path, ...], problems: list[int]) -> Iterator[pa.Re
 
 
 def _lake_batches(lake: Path, start: int, end: int) -> Iterator[pa.RecordBatch]:
+    """The lake's elems of ``[start, end)`` in time order, one hour in memory at a time.
+
+    Files come back in no particular order; each hour of every collector is read and sorted
+    by time (within one file the MRT offset keeps the order of equal times). A file's elems
+    may run past its partition day, so every hour also looks at the day before.
+    """
+    import pyarrow.dataset as ds
+
     from routewatch.ingest.lake import scan_lake
     from routewatch.schemas import ELEMS
 
-    begin = dt.datetime.fromtimestamp(start / 1e6, dt.UTC)
-    stop = dt.datetime.fromtimestamp(end / 1e6, dt.UTC)
-    table = scan_lake(lake, start=begin, end=stop).to_table(columns=ELEMS.names)
-    if table.num_rows:
-        # files come back in no particular order; within one file the MRT offset is its order
-        yield from _sorted_batches(table, "record_offset")
+    ts_type = ELEMS.field("timestamp").type
+    dataset = scan_lake(lake, start=_utc(start - _DAY_US), end=_utc(end))  # files listed once
+    for lo in range(start, end, _HOUR_US):
+        hi = min(lo + _HOUR_US, end)
+        keep = (
+            (ds.field("date") >= pa.scalar(_utc(lo - _DAY_US).date(), pa.date32()))
+            & (ds.field("date") <= pa.scalar(_utc(hi).date(), pa.date32()))
+            & (ds.field("timestamp") >= pa.scalar(_utc(lo), ts_type))
+            & (ds.field("timestamp") < pa.scalar(_utc(hi), ts_type))
+        )
+        table = dataset.to_table(columns=ELEMS.names, filter=keep)
+        if table.num_rows:
+            yield from _sorted_batches(table, "record_offset")
+
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+
+
+def _utc(us: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(us / 1e6, dt.UTC)
 
 
 @click.command()
