@@ -373,8 +373,12 @@ class Compactor:
         if not cand.any():
             return out
         civ = np.flatnonzero(cand_iv)
-        covered = _covered(rows.pair[~cand], sp.start[~cand], sp.end[~cand],
-                           edges.key[iv.group[civ]] >> 32, iv.start[civ], iv.end[civ])  # fmt: skip
+        c_pair = edges.key[iv.group[civ]] >> 32
+        wanted = np.zeros(len(rows.pair_key), np.bool_)
+        wanted[c_pair] = True
+        other_rows = np.flatnonzero(~cand & wanted[rows.pair])  # only the pairs asked about
+        covered = _covered(rows.pair[other_rows], sp.start[other_rows], sp.end[other_rows],
+                           c_pair, iv.start[civ], iv.end[civ])  # fmt: skip
         keep_iv = np.zeros(n_iv, np.bool_)
         keep_iv[civ[covered]] = True
         return cand & keep_iv[np.maximum(edges.row_iv, 0)]
@@ -451,21 +455,21 @@ class Compactor:
         idx = np.flatnonzero(chosen)
         if len(idx) == 0:
             return Spans.concat([])
-        sp = rows.spans.take(idx)
+        sp = rows.spans
         group, hop = stretch[idx], rows.hop[idx]
-        order = np.lexsort((sp.start, hop, group))
-        at_start = (sp.rib & (sp.start <= self.window_start))[order]
-        group, hop = group[order], hop[order]
+        idx = idx[np.lexsort((sp.start[idx], hop, group))]
+        group, hop = stretch[idx], rows.hop[idx]
         first = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (hop[1:] != hop[:-1])])
+        head = idx[first]
+        at_start = sp.rib[idx] & (sp.start[idx] <= self.window_start)
         return Spans(
             np.full(len(first), GHOST_PEER, np.int32),
-            sp.prefix[order][first],
-            sp.path[order][first],
-            sp.start[order][first],
-            np.maximum.reduceat(sp.end[order], first),
+            sp.prefix[head],
+            sp.path[head],
+            sp.start[head],
+            np.maximum.reduceat(sp.end[idx], first),
             np.logical_or.reduceat(at_start, first),
         )
-
 
     # ------------------------------------------------------------------------------ summaries
     def _summarize(

@@ -191,6 +191,7 @@ class PartitionRun:
         if self._compactor is None or self._newest is None:
             return
         held = Spans.concat(self._spans)
+        self._spans = [held]  # the chunks are freed while compaction runs
         tau = self._newest - self.slack_us
         out = self._compactor.compact(held, self.state.finish(), tau, self._newest)
         if tau > self._compactor.window_start:  # (it folds nothing before the window start)
