@@ -236,6 +236,7 @@ class Compactor:
 
     # ------------------------------------------------------------------------------ rows
     def _rows(self, held: Spans, live: Spans, newest: int) -> _Rows:
+        """Held and live spans as one table (live ones end at ``newest``), with pairs."""
         ended = Spans(live.peer, live.prefix, live.path, live.start,
                       np.full(len(live), np.int64(newest)), live.rib)  # fmt: skip
         sp = Spans.concat([held, ended])
@@ -539,6 +540,7 @@ class Compactor:
     def _summary_witnesses(
         self, new: Summaries, old: Summaries, idx: I64, sid: I64, old_sid: I64, sp: Spans
     ) -> None:
+        """First and last time per (summary, peer): from the rows and the old summaries."""
         real = old_sid < 0
         remap = np.full(len(old.count), -1, np.int64)
         remap[old_sid[~real]] = sid[~real]
@@ -750,6 +752,7 @@ class _Edges:
 
     @staticmethod
     def of(rows: _Rows, method: Methodology, window_start: int) -> _Edges:
+        """The edges of the rows and their visibility intervals (as the detector makes them)."""
         usable = (rows.hop >= 0) & (rows.origin >= 0)
         idx = np.flatnonzero(usable)
         key = rows.pair[idx] * np.int64(1 << 32) + rows.hop[idx]
@@ -857,6 +860,7 @@ def _other_min(group: I64, value: I64) -> I64:
 
 @nb.njit(cache=True)
 def _first_seen(keys: I64) -> tuple[I64, I64]:
+    """Distinct keys in first-seen order, and each key's index among them (numba)."""
     ids = np.empty(len(keys), np.int64)
     seen = {np.int64(0): np.int64(0)}
     del seen[np.int64(0)]
