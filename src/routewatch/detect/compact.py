@@ -92,6 +92,11 @@ class CompactReport:
     #: folded spans forgotten: short later comings of an edge inside its pair's visibility
     dropped: int = 0
 
+    def add(self, other: CompactReport) -> None:
+        """Add another partition's counts (ghosts, summaries, kept: what each holds now)."""
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass
 class _PathFacts:
@@ -207,17 +212,17 @@ class Compactor:
         summed = (done & ~fold) | (sp.peer[:n] <= -2)
         self.report.runs += 1
         self.report.folded += int(fold.sum())
-        stretch = _stretches(edges, pair_iv, tau, self._quiet_since(rows, pair_iv, tau))
+        strata = _strata(edges, pair_iv, tau)
+        stretch = _bridged(strata, pair_iv, len(edges.iv.start),
+                           self._quiet_since(rows, pair_iv, tau))  # fmt: skip
         ghostish = fold | ghost
         all_ghostish = np.r_[ghostish, np.zeros(len(live), np.bool_)]
         gone = (self._redundant(rows, all_ghostish, edges, tau)
                 | self._lonely(rows, all_ghostish, edges, pair_iv, tau))[:n]  # fmt: skip
         self.report.dropped += int(gone.sum())
         ghosts = self._ghosts(rows, stretch, ghostish & ~gone)
-        no_bridge = np.full(len(rows.pair_key), np.iinfo(np.int64).max, np.int64)
         summaries = self._summarize(rows, np.r_[summed, np.zeros(len(live), np.bool_)],
-                                    _stretches(edges, pair_iv, tau, no_bridge), pair_iv, edges,
-                                    level, tau)  # fmt: skip
+                                    strata[0], pair_iv, edges, level, tau)  # fmt: skip
         self.report.dead_events += level.dead_events
         out = Spans.concat([held.take(~ghostish & ~summed), ghosts, summaries])
         self._covering_memo = None
@@ -449,9 +454,9 @@ class Compactor:
         """Chosen held rows (folded spans, old ghosts) merged per first hop and stretch.
 
         ``stretch`` is the interval of each row that no ghost may reach across
-        (:func:`_stretches`). Inside it the union of the spans is continuous anyway, so one
-        ghost from the earliest start to the latest end changes no interval that a
-        detector still reads, no flag and no first hop.
+        (:func:`_strata`, :func:`_bridged`). Inside it the union of the spans is continuous
+        anyway, so one ghost from the earliest start to the latest end changes no interval
+        that a detector still reads, no flag and no first hop.
         """
         idx = np.flatnonzero(chosen)
         if len(idx) == 0:
@@ -486,7 +491,7 @@ class Compactor:
         """Chosen rows (closed spans that may be evidence, old summaries) as summary rows.
 
         One summary per route, stratum and set of route-level event stretches (leaks,
-        bogons). The stratum (:func:`_stretches` without bridging) is the edge interval
+        bogons). The stratum (:func:`_strata`, never bridging) is the edge interval
         while the type-1 detector may still mark it, else the pair interval. So every
         detector marks all of a summary or none of it, each event it can be part of is
         continuous over its whole time range, and no interval a detector reads changes.
@@ -766,28 +771,37 @@ class _Edges:
         return _Edges(edges, row_edge, row_iv, iv)
 
 
-def _stretches(edges: _Edges, pair_iv: Intervals, tau: int, quiet_since: I64) -> I64:
-    """Per row, the stretch of time a ghost of its (pair, first hop) may not reach across.
+def _strata(edges: _Edges, pair_iv: Intervals, tau: int) -> tuple[I64, B]:
+    """Per row, the stretch of time a ghost or summary of its (pair, first hop) may span.
 
-    - The edge interval while the type-1 detector may still care about the edge: before it
-      is established for good.
-    - After that, the pair interval: only the edge's establishment time matters (final) and
-      the pair's visibility.
-    - The whole pair once its prefix is quiet (``quiet_since[pair]``, see
-      :meth:`Compactor._quiet_since`) and the row's pair interval began after that: its
-      gaps can no longer matter to any M2 verdict, so ghosts may bridge them.
+    The edge interval while the type-1 detector may still care about the edge (``young``:
+    not established for good, or the interval began before it was); after that the pair
+    interval — only the edge's establishment time matters then (final), and the pair's
+    visibility. Returns (stratum id, young).
     """
-    n_edge_iv, n_pair_iv = len(edges.iv.start), len(pair_iv.start)
+    n_edge_iv = len(edges.iv.start)
     out = n_edge_iv + pair_iv.of_span
-    pair_of_row = pair_iv.group[pair_iv.of_span]
-    bridge = pair_iv.start[pair_iv.of_span] > quiet_since[pair_of_row]
+    young = np.zeros(len(out), np.bool_)
     usable = np.flatnonzero(edges.row_edge >= 0)
     est = edges.iv.est_at[edges.row_edge[usable]]
     start = edges.iv.start[edges.row_iv[usable]]
-    young = (est >= tau) | (start <= est)
-    bridge[usable[young]] = False
-    out[bridge] = n_edge_iv + n_pair_iv + pair_of_row[bridge]
-    out[usable[young]] = edges.row_iv[usable[young]]
+    young[usable] = (est >= tau) | (start <= est)
+    out[young] = edges.row_iv[young]
+    return out, young
+
+
+def _bridged(strata: tuple[I64, B], pair_iv: Intervals, n_edge_iv: int, quiet_since: I64) -> I64:
+    """Strata where ghosts may also bridge the gaps of a pair whose prefix is quiet.
+
+    A row whose pair interval began after ``quiet_since[pair]`` (see
+    :meth:`Compactor._quiet_since`), and that is not young, may join one ghost with every
+    such row of its pair and first hop: those gaps can no longer matter to any M2 verdict.
+    """
+    stratum, young = strata
+    pair_of_row = pair_iv.group[pair_iv.of_span]
+    bridge = (pair_iv.start[pair_iv.of_span] > quiet_since[pair_of_row]) & ~young
+    out = stratum.copy()
+    out[bridge] = n_edge_iv + len(pair_iv.start) + pair_of_row[bridge]
     return out
 
 

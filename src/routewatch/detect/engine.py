@@ -77,7 +77,7 @@ class DetectReport:
     leaks: LeakReport = field(default_factory=LeakReport)
     hijacks: HijackReport = field(default_factory=HijackReport)
     first_hops: FirstHopReport = field(default_factory=FirstHopReport)
-    compaction: CompactTotals = field(default_factory=lambda: CompactTotals())
+    compaction: CompactReport = field(default_factory=CompactReport)
     first_time: int | None = None
     last_time: int | None = None
 
@@ -89,25 +89,6 @@ class DetectReport:
         lo, hi = int(pc.min(ts).as_py()), int(pc.max(ts).as_py())
         self.first_time = lo if self.first_time is None else min(self.first_time, lo)
         self.last_time = hi if self.last_time is None else max(self.last_time, hi)
-
-
-@dataclass
-class CompactTotals:
-    """Compaction summed over partitions: runs, spans folded, ghosts, summaries, spans kept."""
-
-    runs: int = 0
-    folded: int = 0
-    ghosts: int = 0
-    summaries: int = 0
-    kept: int = 0
-
-    def add(self, part: CompactReport) -> None:
-        """Add one partition's compaction report."""
-        self.runs += part.runs
-        self.folded += part.folded
-        self.ghosts += part.ghosts
-        self.summaries += part.summaries
-        self.kept += part.kept
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from routewatch.detect.state import Catalog, Spans
+from routewatch.detect.state import Catalog, Spans, sweep_events
 from routewatch.prefixes import format_prefix
 from routewatch.schemas import ROUTE_PATHS, ROUTE_SPANS
 
@@ -109,15 +109,9 @@ def visibility_series(
     ``end`` must have open spans replaced by a horizon; the series of a group ends with a
     0 at its last end time.
     """
-    seen = end > start  # a span that ended the instant it began was never visible
-    group, start, end, asn = group[seen], start[seen], end[seen], asn[seen]
-    if len(group) == 0:
+    events = sweep_events(group, start, end, asn)
+    if len(events[0]) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
-    g2 = np.concatenate([group, group]).astype(np.int64)
-    t2 = np.concatenate([start, end]).astype(np.int64)
-    d2 = np.concatenate([np.ones(len(start), np.int8), -np.ones(len(end), np.int8)])
-    a2 = np.concatenate([asn, asn]).astype(np.int64)
-    order = np.lexsort((d2, t2, g2))
-    series: tuple[I64, I64, I64] = _series_kernel(g2[order], t2[order], d2[order], a2[order])
+    series: tuple[I64, I64, I64] = _series_kernel(*events)
     return series

@@ -36,7 +36,7 @@ from numba.typed import Dict as NbDict
 
 from routewatch.errors import InputError
 
-__all__ = ["Catalog", "RouteState", "Spans", "StateCounts", "peak_visibility"]
+__all__ = ["Catalog", "RouteState", "Spans", "StateCounts", "peak_visibility", "sweep_events"]
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -559,25 +559,36 @@ def _peak_kernel(
     return peak, peak_at
 
 
-def peak_visibility(
-    group: I64, start: I64, end: I64, asn: npt.NDArray[np.integer], n_groups: int
-) -> tuple[I64, I64]:
-    """Peak number of distinct peer ASNs holding any span of each group, and when.
+def sweep_events(
+    group: I64, start: I64, end: I64, asn: npt.NDArray[np.integer]
+) -> tuple[I64, I64, npt.NDArray[np.int8], I64]:
+    """(group, time, +1/-1, peer ASN) of every span start and end, in sweep order.
 
-    ``end`` must already have open spans replaced by a horizon. At equal times ends are
-    processed before starts, so a route replaced at the same instant is not double counted;
-    a span that ended the instant it began was never visible and is left out (processed
-    end-first it would count its peer -1 and make the result depend on the row order).
+    Sorted by group, time, and ends before starts at equal times (a route replaced at the
+    same instant is not counted twice). A span that ended the instant it began was never
+    visible and is left out (processed end-first it would count its peer -1 and make the
+    result depend on the row order). ``end`` must have open spans replaced by a horizon.
     """
     seen = end > start
     if not seen.all():
         group, start, end, asn = group[seen], start[seen], end[seen], asn[seen]
-    if len(group) == 0:
-        return np.zeros(n_groups, np.int64), np.full(n_groups, -1, np.int64)
     g2 = np.concatenate([group, group]).astype(np.int64)
     t2 = np.concatenate([start, end]).astype(np.int64)
     d2 = np.concatenate([np.ones(len(start), np.int8), -np.ones(len(end), np.int8)])
     a2 = np.concatenate([asn, asn]).astype(np.int64)
     order = np.lexsort((d2, t2, g2))
-    peak: tuple[I64, I64] = _peak_kernel(g2[order], t2[order], d2[order], a2[order], n_groups)
+    return g2[order], t2[order], d2[order], a2[order]
+
+
+def peak_visibility(
+    group: I64, start: I64, end: I64, asn: npt.NDArray[np.integer], n_groups: int
+) -> tuple[I64, I64]:
+    """Peak number of distinct peer ASNs holding any span of each group, and when first.
+
+    Counted over :func:`sweep_events`; a group without spans has peak 0 at -1.
+    """
+    events = sweep_events(group, start, end, asn)
+    if len(events[0]) == 0:
+        return np.zeros(n_groups, np.int64), np.full(n_groups, -1, np.int64)
+    peak: tuple[I64, I64] = _peak_kernel(*events, n_groups)
     return peak
