@@ -19,10 +19,16 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
-from routewatch import settings
-from routewatch.cli.report import format_document
+from routewatch.cli.report import (
+    as_doc,
+    as_doc_list,
+    as_str_list,
+    format_document,
+    open_store,
+    parse_month,
+)
 from routewatch.detect.methodology import Methodology, methodology
-from routewatch.errors import ConfigError, InputError
+from routewatch.errors import InputError
 from routewatch.metrics.bands import BANDS
 from routewatch.metrics.compare import (
     OBSERVATORY_ACTIONS,
@@ -42,16 +48,9 @@ _FORMAT = click.Choice(["text", "json", "csv"])
 _TEXT_ASNS = 20
 
 
-def _store(db: Path | None) -> Store:
-    return Store.open(db if db is not None else Path(str(settings.get("db"))), create=False)
-
-
 def _month(text: str | None, export: Snapshot) -> dt.date:
     if text is not None:
-        try:
-            return dt.date.fromisoformat(text.strip()[:7] + "-01")
-        except ValueError:
-            raise ConfigError(f"--month {text!r}: expected YYYY-MM") from None
+        return parse_month(text)
     if export.as_of is None:
         raise InputError(f"cannot tell the month of {', '.join(export.files)} from its name "
                          "(the Observatory names it ..._YYYYMM...); pass --month YYYY-MM")
@@ -138,14 +137,14 @@ def _action(a: ActionComparison) -> Document:
 
 # ------------------------------------------------------------------------------ text
 def _text(doc: Document) -> str:
-    export = _dict(doc["export"])
-    bands = _dict(doc["bands"])
-    actions = _dicts(doc["actions"])
+    export = as_doc(doc["export"])
+    bands = as_doc(doc["bands"])
+    actions = as_doc_list(doc["actions"])
     lines = [
         f"routewatch vs MANRS Observatory — {doc['month']} (methodology {doc['methodology']})",
-        f"  export: {', '.join(_strs(export['files']))} (month {export['month'] or '?'}, "
+        f"  export: {', '.join(as_str_list(export['files']))} (month {export['month'] or '?'}, "
         f"{export['asns']} ASNs, {export['problem_rows']} problem rows)",
-        f"  economies: {' '.join(_strs(doc['economies']))}",
+        f"  economies: {' '.join(as_str_list(doc['economies']))}",
         f"  bands: ready >= {bands['ready']:.2f}, aspiring >= {bands['aspiring']:.2f}, lagging "
         "below; agreement and difference over ASNs scored by both", "",
     ]
@@ -168,16 +167,16 @@ def _table(actions: list[Document]) -> list[str]:
 
 
 def _confusion(a: Document) -> list[str]:
-    matrix = _dict(a["confusion"])
+    matrix = as_doc(a["confusion"])
     names = [b.value for b in BANDS]
     rows = [["routewatch \\ Observatory", *names]]
-    rows += [[ours, *(str(_dict(matrix[ours])[theirs]) for theirs in names)] for ours in names]
+    rows += [[ours, *(str(as_doc(matrix[ours])[theirs]) for theirs in names)] for ours in names]
     return [f"{a['action']} ({a['export_column']}): bands, routewatch (rows) by Observatory "
             "(columns)", *("  " + line for line in _columns(rows, left=1))]
 
 
 def _disagreements(a: Document) -> list[str]:
-    found = _dicts(a["largest_disagreements"])
+    found = as_doc_list(a["largest_disagreements"])
     lines = ["  largest disagreements (difference = routewatch − Observatory):"]
     if not found:
         return [*lines, "    none"]
@@ -190,7 +189,7 @@ def _disagreements(a: Document) -> list[str]:
 
 
 def _asn_list(title: str, value: object) -> list[str]:
-    asns = [f"AS{a}" for a in _strs(value)]
+    asns = [f"AS{a}" for a in as_str_list(value)]
     shown = " ".join(asns[:_TEXT_ASNS]) or "none"
     more = f" ... {len(asns) - _TEXT_ASNS} more (--format json or csv lists all)" if len(
         asns) > _TEXT_ASNS else ""
@@ -213,18 +212,6 @@ def _num(value: object) -> str:
     return "-" if not isinstance(value, int | float) else f"{value:.4f}"
 
 
-def _dicts(value: object) -> list[Document]:
-    assert isinstance(value, list)
-    return [v for v in value if isinstance(v, dict)]
-
-
-def _dict(value: object) -> Document:
-    assert isinstance(value, dict)
-    return value
-
-
-def _strs(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 # ------------------------------------------------------------------------------ command
@@ -260,7 +247,7 @@ def compare_manrs(export: Path, month: str | None, db: Path | None,
     docs/compare-manrs.md.
     """
     snapshot = load_observatory([export])
-    store = _store(db)
+    store = open_store(db)
     when = _month(month, snapshot)
     if snapshot.as_of is not None and snapshot.as_of.replace(day=1) != when:
         click.echo(f"routewatch: warning: the export is of {snapshot.as_of:%Y-%m}, the scores "

@@ -49,16 +49,22 @@ _FORMAT = click.Choice(["text", "json", "csv"])
 
 
 # ------------------------------------------------------------------------------ shared
-def _store(db: Path | None) -> Store:
+def open_store(db: Path | None) -> Store:
+    """The store at ``--db`` (default: the ``db`` setting), read-only use; never created."""
     return Store.open(db if db is not None else Path(str(settings.get("db"))), create=False)
+
+
+def parse_month(text: str) -> dt.date:
+    """``--month YYYY-MM`` (or a full date) as the month's first day; ConfigError if not."""
+    try:
+        return dt.date.fromisoformat(text.strip()[:7] + "-01")
+    except ValueError:
+        raise ConfigError(f"--month {text!r}: expected YYYY-MM") from None
 
 
 def _month(store: Store, text: str | None) -> dt.date:
     if text is not None:
-        try:
-            return dt.date.fromisoformat(text.strip()[:7] + "-01")
-        except ValueError:
-            raise ConfigError(f"--month {text!r}: expected YYYY-MM") from None
+        return parse_month(text)
     months = store.months()
     if not months:
         raise InputError(f"{store.path} holds no month yet; run 'routewatch run --month "
@@ -250,28 +256,28 @@ def _report_text(doc: Document) -> str:
              f"  MANRS participant: {_yes(net.get('manrs'))}; RPKI signer: "
              f"{_yes(net.get('rpki_signer'))}; seen in BGP: {_yes(net.get('seen_in_bgp'))}; "
              f"RIR-assigned: {_yes(net.get('rir_assigned'))}", "", "Scores"]
-    for s in _dicts(doc["scores"]):
+    for s in as_doc_list(doc["scores"]):
         score = "-" if s["score"] is None else f"{s['score']:.2f}"
-        behind = _dict(s["behind"])
+        behind = as_doc(s["behind"])
         detail = ", ".join(f"{k}={_short(v)}" for k, v in behind.items())
         lines.append(f"  {s['action']:<24} {score:>5}  {s['band']:<9} {detail}")
-    incidents = _dicts(doc["incidents"])
+    incidents = as_doc_list(doc["incidents"])
     lines += ["", f"Incidents ({len(incidents)})"]
     for i in incidents[:_TEXT_LIMIT]:
         lines.append(f"  {i['metric']:<13} {i['role']:<10} {i['start']} .. {i['end'] or 'open'}"
                      f"  weight {i['weight']}  visibility {i['peak_visibility']}  "
-                     f"{' '.join(_strs(i['prefixes']))}")
-        lines.append(f"    path {i['sample_path']}; {', '.join(_strs(i['labels'])) or '-'}")
+                     f"{' '.join(as_str_list(i['prefixes']))}")
+        lines.append(f"    path {i['sample_path']}; {', '.join(as_str_list(i['labels'])) or '-'}")
         if i["evidence"]:
             lines.append(f"    {i['evidence']}")
     lines += _more(len(incidents))
-    fixes = _dicts(doc["to_fix"])
+    fixes = as_doc_list(doc["to_fix"])
     lines += ["", f"To fix ({len(fixes)} announced pairs not RPKI-valid or not IRR-registered)"]
     for f in fixes[:_TEXT_LIMIT]:
         reason = f" ({f['rov_reason']})" if f["rov_reason"] not in (None, "none") else ""
         lines.append(f"  {f['prefix']:<20} ROV {f['rov']}{reason}, IRR {f['irr']}: {f['fix']}")
     lines += _more(len(fixes))
-    lines += _data_lines(_dict(doc["data"]))
+    lines += _data_lines(as_doc(doc["data"]))
     return "\n".join(lines) + "\n"
 
 
@@ -293,23 +299,26 @@ def _more(count: int) -> list[str]:
 
 def _data_lines(data: Document) -> list[str]:
     lines = ["", f"Data ({data['status']} run)"]
-    dates = _dict(data["snapshot_dates"])
+    dates = as_doc(data["snapshot_dates"])
     lines += [f"  {series:<24} {day}" for series, day in sorted(dates.items())]
-    lines += [f"  gap: {gap}" for gap in _strs(data["gaps"])]
+    lines += [f"  gap: {gap}" for gap in as_str_list(data["gaps"])]
     return lines
 
 
-def _dicts(value: object) -> list[Document]:
+def as_doc_list(value: object) -> list[Document]:
+    """A document field that holds a list of documents."""
     assert isinstance(value, list)
     return [v for v in value if isinstance(v, dict)]
 
 
-def _dict(value: object) -> Document:
+def as_doc(value: object) -> Document:
+    """A document field that holds a document."""
     assert isinstance(value, dict)
     return value
 
 
-def _strs(value: object) -> list[str]:
+def as_str_list(value: object) -> list[str]:
+    """A document field that holds a list, as strings (empty when it is not a list)."""
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
@@ -360,19 +369,19 @@ def _area(summaries: list[Document], readiness: list[Document], name: str) -> Do
 
 
 def _area_text(doc: Document) -> str:
-    areas = _dicts(doc["areas"])
+    areas = as_doc_list(doc["areas"])
     header = ["", *(f"{a['area_kind']}:{a['area']}" for a in areas)]
     rows: list[list[str]] = [["networks", *(str(a["networks"]) for a in areas)]]
     for action in _ACTIONS:
         cells = []
         for a in areas:
-            r = _dict(a["readiness"]).get(action)
+            r = as_doc(a["readiness"]).get(action)
             cells.append("-" if not isinstance(r, dict) else
                          f"{_pct(r['ready_share'])} {r['ready']}/{r['aspiring']}/"
                          f"{r['lagging']}/{r['no_data']}")  # fmt: skip
         rows.append([f"{action} ready%, r/a/l/nd", *cells])
     for metric in (m.upper() for m in _INCIDENT_METRICS):
-        rows.append([f"incidents {metric}", *(str(_dict(a["incidents"])[metric]) for a in areas)])
+        rows.append([f"incidents {metric}", *(str(as_doc(a["incidents"])[metric]) for a in areas)])
     for key in ("networks_involved", "incidents_per_100_networks", "pairs"):
         rows.append([key.replace("_", " "), *(_short(a[key]) for a in areas)])
     for key in ("rpki_valid_share", "rpki_invalid_share", "rpki_not_found_share",
@@ -383,7 +392,7 @@ def _area_text(doc: Document) -> str:
     for r in [header, *rows]:
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                                for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
-    lines += _data_lines(_dict(doc["data"]))
+    lines += _data_lines(as_doc(doc["data"]))
     return "\n".join(lines) + "\n"
 
 
@@ -430,7 +439,7 @@ def format_document(doc: Document, fmt: str, text: str) -> str:
 def report(asn: int, month: str | None, db: Path | None, fmt: str) -> None:
     """One network in one month: who it is, its five action scores with bands and the metrics
     behind them, its incidents with evidence, and the announced pairs to fix."""
-    store = _store(db)
+    store = open_store(db)
     doc = report_document(store, asn, _month(store, month))
     text = _report_text(doc) if fmt == "text" else ""
     click.echo(format_document(doc, fmt, text), nl=False)
@@ -449,7 +458,7 @@ def area(areas: tuple[str, ...], month: str | None, db: Path | None, fmt: str) -
     (ripencc), cohorts (manrs, non-manrs, rpki-signer, rpki-non-signer) or world; write
     kind:area (e.g. region:Americas) when a name is ambiguous.
     """
-    store = _store(db)
+    store = open_store(db)
     doc = area_document(store, areas, _month(store, month))
     text = _area_text(doc) if fmt == "text" else ""
     click.echo(format_document(doc, fmt, text), nl=False)
