@@ -10,7 +10,6 @@ import csv
 import gzip
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
+import _golden
 from routewatch.cli.main import cli
 from routewatch.cli.mrt import readable_table
 from routewatch.schemas import ELEMS
@@ -28,7 +28,6 @@ RRC21 = DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz"
 RRC21_BGPDUMP = DATA / "bgpdump-expect" / "updates.20160811.1600.gz.bgp.gz"
 TRUNCATED_RIB = DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2"
 SMALL = DATA / "ris" / "bview.ipv4_unicast_add_path.gz"
-GOLDEN = Path(__file__).parent / "golden" / "mrt"
 
 
 def run(*args: str) -> Result:
@@ -36,11 +35,7 @@ def run(*args: str) -> Result:
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ROUTEWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"differs from golden file {path}"
+    _golden.check_golden("mrt", name, text)
 
 
 def _has_decoder() -> bool:

@@ -10,7 +10,6 @@ with its name.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import _golden
 from routewatch.cli.main import cli
 from routewatch.errors import RoutewatchError
 from routewatch.reference.base import FORMATS, Format
@@ -26,7 +26,6 @@ from routewatch.reference.sniff import detect, import_loaders
 TESTS = Path(__file__).resolve().parent
 REF = TESTS / "data" / "ref"
 SHARED = TESTS.parents[1] / "shared" / "data"
-GOLDEN = TESTS / "golden" / "ref"
 SPOOFER = REF / "spoofer" / "sessions_as3356_2020-05.jsonl"
 OBSERVATORY = REF / "manrs" / "manrs-observatory_LACNIC_details_202210.excerpt.csv"
 PARTICIPANTS = REF / "manrs" / "manrs-participants.invented.csv"
@@ -40,11 +39,7 @@ def run(*args: str) -> Result:
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ROUTEWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"differs from golden file {path}"
+    _golden.check_golden("ref", name, text)
 
 
 # ------------------------------------------------------------------------------------------

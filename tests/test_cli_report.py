@@ -10,16 +10,14 @@ without IRR route objects.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+import _golden
 from _demo_db import demo_db
 from routewatch.cli.main import cli
-
-GOLDEN = Path(__file__).resolve().parent / "golden" / "report"
 
 
 def invoke(*args: str) -> Result:
@@ -28,11 +26,7 @@ def invoke(*args: str) -> Result:
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ROUTEWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"differs from golden file {path}"
+    _golden.check_golden("report", name, text)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "csv"])

@@ -35,13 +35,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner, Result
 
+import _golden
 from routewatch.cli.main import cli, main
 from routewatch.detect.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import AREA_READINESS, AREA_SUMMARIES
@@ -66,7 +66,6 @@ from routewatch.store import NETWORKS, MonthTables, RunInfo, RunStatus, Store
 
 HERE = Path(__file__).resolve().parent
 EXPORT = HERE / "data" / "ref" / "manrs" / "manrs-observatory_LACNIC_details_202210.excerpt.csv"
-GOLDEN = HERE / "golden" / "compare"
 OCTOBER = Window.of("2022-10")
 T0 = dt.datetime(2022, 10, 3, tzinfo=dt.UTC)
 PAIRS_PER_ASN = 100
@@ -253,11 +252,7 @@ def invoke(db: Path, *args: str) -> Result:
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ROUTEWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"differs from golden file {path}"
+    _golden.check_golden("compare", name, text)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "csv"])

@@ -7,7 +7,6 @@ review the diff.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,20 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import _golden
 from routewatch.cli.detect import incidents
 from routewatch.detect.scenario import load_scenario
 
-GOLDEN = Path(__file__).parent / "golden" / "detect"
 SCENARIOS = Path(__file__).parent / "scenarios"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ROUTEWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"differs from golden file {path}"
+    _golden.check_golden("detect", name, text)
 
 
 @pytest.fixture(scope="module")
