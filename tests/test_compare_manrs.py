@@ -43,7 +43,7 @@ from click.testing import CliRunner, Result
 
 import _golden
 from routewatch.cli.main import cli, main
-from routewatch.detect.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import AREA_READINESS, AREA_SUMMARIES
 from routewatch.metrics.bands import Band, bands_of
 from routewatch.metrics.compare import OBSERVATORY_ACTIONS, compare_with_observatory

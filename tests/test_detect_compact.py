@@ -123,8 +123,8 @@ def test_held_spans_stay_flat_while_the_stream_goes_on(stream: pa.Table, refs: o
 
 def test_a_marked_ghost_is_an_internal_error(refs: object) -> None:
     """The builder refuses a folded span that a detector marked (never silently wrong)."""
-    from routewatch.detect.methodology import RW_2026_1
     from routewatch.detect.state import Catalog, Spans
+    from routewatch.methodology import RW_2026_1
 
     catalog = Catalog()
     catalog.add_prefixes(np.array([7], np.int64), np.array([4], np.uint64),

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 
 from routewatch.detect.engine import detect
 from routewatch.detect.leaks import aspa_verify
-from routewatch.detect.methodology import RW_2026_1, methodology
 from routewatch.detect.partition import SHORT_V4, Partitioner, bucket_name
 from routewatch.detect.scenario import elems_batch, load_scenario
 from routewatch.detect.state import RouteState, peak_visibility
 from routewatch.detect.verdicts import References
 from routewatch.errors import ConfigError
+from routewatch.methodology import RW_2026_1, methodology
 
 MIN = 60_000_000
 HOUR = 60 * MIN

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routewatch.detect.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics.bands import BANDS, Band, band_of, bands_of
 
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from routewatch.detect.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics.rollups import (
     AREA_READINESS,
     AREA_SUMMARIES,

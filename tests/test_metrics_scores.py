@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from routewatch.detect.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics.scores import (
     ANNOUNCED_PAIRS,
     ASN_METRICS,

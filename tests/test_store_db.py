@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from routewatch.detect.incidents import build_incidents
-from routewatch.detect.methodology import RW_2026_1 as METHOD
 from routewatch.errors import StoreError
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
     ANNOUNCED_PAIRS,
     Window,

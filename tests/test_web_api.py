@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from routewatch.cli.main import main
-from routewatch.detect.methodology import RW_2026_1
+from routewatch.methodology import RW_2026_1
 from routewatch.store import Store
 from routewatch.web.app import create_app
 from routewatch.web.params import ApiError

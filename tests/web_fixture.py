@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from routewatch.detect.incidents import build_incidents
-from routewatch.detect.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
     ANNOUNCED_PAIRS,
     Window,

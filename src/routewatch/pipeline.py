@@ -42,10 +42,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.detect import RW_2026_1, Methodology, References, build_incidents, detect
+from routewatch.detect import References, build_incidents, detect
 from routewatch.detect.verdicts import aspas_from_table, pair_verdicts
 from routewatch.errors import FetchError, InputError, RoutewatchError
 from routewatch.ingest.report import IngestReport
+from routewatch.methodology import RW_2026_1, Methodology
 from routewatch.metrics import (
     ASN_AREAS,
     ASN_VISIBILITY,

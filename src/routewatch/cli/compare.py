@@ -27,8 +27,8 @@ from routewatch.cli.report import (
     open_store,
     parse_month,
 )
-from routewatch.detect.methodology import Methodology, methodology
 from routewatch.errors import InputError
+from routewatch.methodology import Methodology, methodology
 from routewatch.metrics.bands import BANDS
 from routewatch.metrics.compare import (
     OBSERVATORY_ACTIONS,

@@ -27,10 +27,10 @@ import pyarrow.parquet as pq
 
 from routewatch.detect.engine import ALL_KINDS, Detection, Kind
 from routewatch.detect.engine import detect as run_detect
-from routewatch.detect.methodology import RW_2026_1, Methodology, methodology
 from routewatch.detect.scenario import parse_time
 from routewatch.detect.verdicts import References, aspas_from_table
 from routewatch.errors import ConfigError, InputError
+from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.reference.base import RefKind, Snapshot
 
 __all__ = ["detect", "incidents"]

@@ -14,8 +14,8 @@ from dataclasses import asdict
 
 import click
 
-from routewatch.detect import METHODOLOGIES, RW_2026_1
-from routewatch.detect import methodology as find_methodology
+from routewatch.methodology import METHODOLOGIES, RW_2026_1
+from routewatch.methodology import methodology as find_methodology
 
 __all__ = ["methodology"]
 

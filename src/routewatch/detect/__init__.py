@@ -20,27 +20,23 @@ Data flow (one module per box)::
     incidents.build_incidents       merge per metric and AS, clip, weigh -> INCIDENTS
 
 Reference data comes in explicitly as :class:`verdicts.References` (VRPs, IRR, bogons,
-relationships, ASPAs); every number comes from a :class:`methodology.Methodology`.
+relationships, ASPAs); every number comes from a
+:class:`routewatch.methodology.Methodology` (the methodology sits below detect and metrics).
 :func:`engine.detect` runs the whole chain; :class:`engine.PartitionRun` is the per-bucket
 unit. Scenario files (:mod:`.scenario`) are the executable specification.
 """
 
 from routewatch.detect.engine import ALL_KINDS, Detection, DetectReport, Kind, PartitionRun, detect
 from routewatch.detect.incidents import build_incidents
-from routewatch.detect.methodology import METHODOLOGIES, RW_2026_1, Methodology, methodology
 from routewatch.detect.verdicts import References
 
 __all__ = [
     "ALL_KINDS",
-    "METHODOLOGIES",
-    "RW_2026_1",
     "DetectReport",
     "Detection",
     "Kind",
-    "Methodology",
     "PartitionRun",
     "References",
     "build_incidents",
     "detect",
-    "methodology",
 ]

@@ -61,11 +61,11 @@ from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
 from routewatch.detect.findings import Marks, Summaries, union_events
 from routewatch.detect.hijacks import Intervals, covering_prefixes, visibility_intervals
 from routewatch.detect.leaks import LeakReport, mark_leaks
-from routewatch.detect.methodology import Methodology
 from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans, peak_visibility
 from routewatch.detect.verdicts import References, Rel, asn_bogons, pair_verdicts
+from routewatch.methodology import Methodology
 from routewatch.prefixes import mask_words
 
 __all__ = ["GHOST_PEER", "CompactReport", "Compactor"]

@@ -34,13 +34,13 @@ from routewatch.detect.firsthop import FirstHopReport, mark_fake_first_hops
 from routewatch.detect.hijacks import HijackReport, mark_hijacks
 from routewatch.detect.incidents import build_incidents
 from routewatch.detect.leaks import LeakReport, mark_leaks
-from routewatch.detect.methodology import RW_2026_1, Methodology
 from routewatch.detect.partition import Partitioner
 from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import routes_of
 from routewatch.detect.state import Catalog, RouteState, Spans, StateCounts
 from routewatch.detect.verdicts import References
 from routewatch.errors import InputError
+from routewatch.methodology import RW_2026_1, Methodology
 from routewatch.schemas import FINDINGS
 
 __all__ = ["ALL_KINDS", "DetectReport", "Detection", "Kind", "PartitionRun", "detect"]

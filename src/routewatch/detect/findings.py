@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from routewatch.detect.methodology import Methodology
 from routewatch.detect.state import Catalog, Spans, peak_visibility
 from routewatch.detect.verdicts import PairVerdicts, References, Rel, pair_verdicts
+from routewatch.methodology import Methodology
 from routewatch.prefixes import format_prefix
 from routewatch.schemas import FINDINGS
 

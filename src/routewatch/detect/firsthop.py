@@ -42,11 +42,11 @@ import numpy.typing as npt
 
 from routewatch.detect.findings import DecidedBy, Detail, Edge, Marks, Metric, relation_name
 from routewatch.detect.hijacks import OriginPairs, rib_at_start, visibility_intervals
-from routewatch.detect.methodology import Methodology
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Spans
 from routewatch.detect.verdicts import References, Rel, asn_bogons
+from routewatch.methodology import Methodology
 
 __all__ = ["FirstHopReport", "first_hops", "mark_fake_first_hops"]
 

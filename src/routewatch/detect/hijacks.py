@@ -54,11 +54,11 @@ from routewatch.detect.findings import (
     relation_name,
     union_events,
 )
-from routewatch.detect.methodology import Methodology
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans
 from routewatch.detect.verdicts import References, Rel, pair_verdicts
+from routewatch.methodology import Methodology
 from routewatch.prefixes import format_prefix, mask_words
 
 __all__ = [

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 from routewatch.schemas import INCIDENTS
 
 __all__ = ["SCORED_METRICS", "build_incidents"]

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 
 __all__ = ["SHORT_V4", "SHORT_V6", "Partitioner", "bucket_name", "bucket_of"]
 

@@ -43,9 +43,9 @@ from typing import Any
 import pyarrow as pa
 
 from routewatch.detect.engine import ALL_KINDS, Detection, Kind, detect
-from routewatch.detect.methodology import RW_2026_1, Methodology, methodology
 from routewatch.detect.verdicts import References, aspas_from_table
 from routewatch.errors import InputError
+from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.prefixes import parse_prefix
 from routewatch.reference.asrel import Relationships
 from routewatch.reference.bogons import BogonIndex

@@ -15,7 +15,7 @@ from enum import StrEnum
 import numpy as np
 import pyarrow as pa
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 
 __all__ = ["BANDS", "SCORE_DECIMALS", "Band", "band_of", "bands_of", "round_score"]
 

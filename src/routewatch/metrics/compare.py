@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 from routewatch.metrics.bands import BANDS, Band, band_of, round_score
 from routewatch.metrics.scores import Action
 

@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 from routewatch.metrics.bands import Band
 from routewatch.metrics.scores import INCIDENT_METRICS, Window, weigh_incidents
 from routewatch.reference.registry import Registry

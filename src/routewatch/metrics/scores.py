@@ -40,7 +40,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.detect.methodology import Methodology
+from routewatch.methodology import Methodology
 from routewatch.metrics.bands import bands_of, round_score
 from routewatch.reference.peeringdb import COORDINATION_ROLES
 

@@ -42,8 +42,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from routewatch.detect.methodology import RW_2026_1
 from routewatch.errors import StoreError
+from routewatch.methodology import RW_2026_1
 from routewatch.metrics import Action
 from routewatch.store import Store
 from routewatch.web import params as p

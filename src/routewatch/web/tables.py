@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from routewatch.detect.methodology import RW_2026_1
+from routewatch.methodology import RW_2026_1
 from routewatch.web import params as p
 from routewatch.web.reader import Reader, Row
 

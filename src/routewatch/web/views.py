@@ -24,8 +24,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from routewatch.detect.methodology import METHODOLOGIES, RW_2026_1, methodology
 from routewatch.errors import ConfigError
+from routewatch.methodology import METHODOLOGIES, RW_2026_1, methodology
 from routewatch.metrics import Action
 from routewatch.metrics.scores import INCIDENT_METRICS
 from routewatch.reference.registry import m49_regions
