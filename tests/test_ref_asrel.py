@@ -3,7 +3,8 @@
 Real inputs live in ``tests/data/ref/asrel`` (excerpts of ``../shared/data/asrel``, see the
 PROVENANCE.md there). No real CAIDA serial-2, ppdc-ases or as-org2info file is among the
 shared samples: the ``handmade_*`` files are written by hand in the documented formats, with
-RFC 5398 documentation ASNs, and say so in their header comments.
+RFC 5398 documentation ASNs, and say so in their header comments (the JSON Lines
+as-org2info sample says so in PROVENANCE.md: that format has no comment lines).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from routewatch.errors import ImplausibleInputError
 from routewatch.reference import asrel
 from routewatch.reference.asrel import ConeSource, Rel, Relationships
 from routewatch.reference.base import RefKind
-from routewatch.reference.sniff import detect
+from routewatch.reference.sniff import detect, load_any
 from routewatch.schemas import AS_ORGS, AS_RELATIONSHIPS, AS_TAXONOMY, CUSTOMER_CONES
 
 DATA = Path(__file__).parent / "data" / "ref" / "asrel"
@@ -35,6 +36,9 @@ TAXONOMY_ATTR = DATA / "caida-as-taxonomy_as2attr.head.txt"
 SERIAL_2 = DATA / "handmade_20180101.as-rel2.txt"
 CONES = DATA / "handmade_20180101.ppdc-ases.txt"
 ORGS = DATA / "handmade_20180101.as-org2info.txt"
+#: The same records in CAIDA's JSON Lines edition, MADE BY HAND from the documented format
+#: (no real ``as-org2info.jsonl`` is in shared/data); see PROVENANCE.md next to it.
+ORGS_JSONL = DATA / "handmade_20180101.as-org2info.jsonl"
 
 
 def write(tmp_path: Path, text: str, name: str = "rels.txt") -> Path:
@@ -272,6 +276,54 @@ def test_as_org2info_problems(tmp_path: Path) -> None:
         asrel.load_as_orgs([write(tmp_path, "# format:aut|changed\n", "empty.txt")])
 
 
+def sibling_sets(orgs: pa.Table) -> set[frozenset[int]]:
+    """The sibling sets a Relationships index answers for every pair of the table's ASes."""
+    rels = Relationships.build(AS_RELATIONSHIPS.empty_table(), orgs)
+    asns = sorted(set(orgs.column("asn").to_pylist()))
+    a, b = np.meshgrid(np.array(asns, np.uint32), np.array(asns, np.uint32))
+    same = rels.siblings(a.ravel(), b.ravel()).reshape(a.shape)
+    return {frozenset([asns[i]] + [asns[j] for j in np.flatnonzero(row)])
+            for i, row in enumerate(same)}  # fmt: skip
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_as_org2info_jsonl_gives_the_pipe_formats_rows_and_siblings(
+    tmp_path: Path, compress: bool
+) -> None:
+    path = tmp_path / ("20180101.as-org2info.jsonl" + (".gz" if compress else ""))
+    data = ORGS_JSONL.read_bytes()
+    path.write_bytes(gzip.compress(data) if compress else data)
+    fmt = detect(path)
+    assert fmt.name == "caida-as-org2info-jsonl" and fmt.kind is RefKind.AS_ORGS
+    jsonl = load_any([path], RefKind.AS_ORGS)
+    pipe = asrel.load_as_orgs([ORGS])
+    assert jsonl.format == "caida-as-org2info-jsonl" and jsonl.problems == []
+    assert jsonl.as_of == dt.date(2018, 1, 1)
+    assert jsonl.table.equals(pipe.table)
+    expected = {frozenset({64496, 64497}), frozenset({64498, 65536}), frozenset({64500})}
+    assert sibling_sets(jsonl.table) == sibling_sets(pipe.table) == expected
+
+
+def test_as_org2info_jsonl_problems_name_the_line(tmp_path: Path) -> None:
+    lines = ORGS_JSONL.read_text().splitlines()
+    broken = [
+        lines[0],
+        '{"asn":"64496","name":"NO-ORG","type":"ASN"}',  # line 2: no organizationId
+        '{"asn":"AS1","organizationId":"EXAMPLE-1-ARIN","type":"ASN"}',  # line 3
+        '{"organizationId":"X","type":"Person"}',  # line 4: unknown type
+        '{"asn":"64497","organizationId":"EXAMPLE-1-A',  # line 5: cut off
+        "[1, 2]",  # line 6: not an object
+        lines[4],
+        '{"asn":"64499","organizationId":"ORG-MISSING","type":"ASN"}',  # line 8
+    ]
+    path = write(tmp_path, "\n".join(broken) + "\n", "orgs.jsonl")
+    snap = asrel.load_as_orgs([path])
+    assert {p.line for p in snap.problems} == {2, 3, 4, 5, 6, 8}
+    rows = {r["asn"]: r for r in snap.table.to_pylist()}
+    assert rows[64497]["org_name"] == "Example Networks, Inc."
+    assert rows[64499]["org_id"] == "ORG-MISSING" and rows[64499]["org_name"] is None
+
+
 # --------------------------------------------------------------------------------------------
 # Lookup
 # --------------------------------------------------------------------------------------------
@@ -367,6 +419,7 @@ def test_relation_agrees_with_a_dictionary(
         (TAXONOMY_REL, "caida-as-taxonomy-rel"),
         (CONES, "caida-ppdc-ases"),
         (ORGS, "caida-as-org2info"),
+        (ORGS_JSONL, "caida-as-org2info-jsonl"),
     ],
 )
 def test_formats_are_sniffed_from_content(path: Path, name: str) -> None:
@@ -381,6 +434,7 @@ REAL_LINES = (
     + SERIAL_2.read_text().splitlines()
     + ORGS.read_text().splitlines()
     + CONES.read_text().splitlines()
+    + ORGS_JSONL.read_text().splitlines()
 )
 
 

@@ -19,6 +19,12 @@ On-disk formats (``#`` starts a comment line in all of them):
 - CAIDA ``as-org2info.txt``: a ``# format:org_id|changed|org_name|country|source`` section
   and a ``# format:aut|changed|aut_name|org_id|opaque_id|source`` section; each aut row is
   joined to its organisation. Format ``caida-as-org2info``.
+- CAIDA ``as-org2info.jsonl`` (the JSON Lines edition of the same data, gzip or plain): one
+  object per line; ``"type": "Organization"`` objects carry ``organizationId``, ``name``,
+  ``country``, ``source``, ``changed``; ``"type": "ASN"`` objects carry ``asn`` (a string in
+  CAIDA's files; a number is accepted), ``name``, ``organizationId``, ``opaqueId``,
+  ``source``, ``changed``. Format ``caida-as-org2info-jsonl``; the same records give the
+  same AS_ORGS rows as the pipe format.
 
 A link listed twice with the same meaning is kept once; listed with a different meaning it
 is a problem (line number of the later one) and the first one read wins — pass files in
@@ -34,6 +40,7 @@ Failure modes: a malformed line becomes a :class:`~routewatch.reference.base.Lin
 from __future__ import annotations
 
 import datetime as dt
+import json
 import lzma
 import re
 import zlib
@@ -74,6 +81,8 @@ __all__ = [
 ]
 
 _MAX_ASN = 0xFFFFFFFF
+#: Format name of CAIDA's JSON Lines AS-to-organisation file.
+CAIDA_AS_ORG2INFO_JSONL_NAME = "caida-as-org2info-jsonl"
 _FILES_KEY = b"routewatch.files"
 
 
@@ -352,6 +361,27 @@ _ORG_HEADER = "#format:org_id|"
 _AUT_HEADER = "#format:aut|"
 
 
+@dataclass(frozen=True)
+class _Org:
+    """One organisation record: its id, name and country."""
+
+    org_id: str
+    name: str
+    country: str
+
+
+@dataclass(frozen=True)
+class _Aut:
+    """One AS record of an organisation file, with where it was read (evidence)."""
+
+    asn: int
+    org_id: str
+    as_name: str
+    source: str
+    file: str
+    line: int
+
+
 def _org_sections(path: Path, problems: ProblemLog) -> Iterator[tuple[str, int, list[str]]]:
     """("org" | "aut", line number, fields) for every data line under a ``# format:`` header."""
     section: str | None = None
@@ -383,43 +413,112 @@ def _org_fields(fields: list[str], width: int, name_at: int) -> list[str] | None
     return [*fields[:name_at], name, *fields[name_at + extra + 1 :]]
 
 
+def _org_records_pipe(path: Path, problems: ProblemLog) -> Iterator[_Org | _Aut]:
+    """The records of a pipe-separated ``as-org2info.txt`` file."""
+    for section, number, raw in _org_sections(path, problems):
+        fields = _org_fields(raw, 5 if section == "org" else 6, 2)
+        if fields is None:
+            problems.add(path.name, number, f"{section} line with {len(raw)} fields")
+            continue
+        if section == "org":
+            yield _Org(fields[0], fields[2], fields[3])
+            continue
+        try:
+            asn = _asn(fields[0])
+        except ValueError:
+            problems.add(path.name, number, f"not an AS number: {fields[0][:30]!r}")
+            continue
+        yield _Aut(asn, fields[3], fields[2], fields[5], path.name, number)
+
+
+def _json_text(value: object) -> str:
+    """A JSON field as text ("" for null or absent; numbers as written)."""
+    return "" if value is None else str(value)
+
+
+def _org_record_json(obj: dict[str, object], file: str, number: int) -> _Org | _Aut:
+    """One JSON Lines object as a record; ValueError names what is wrong with it."""
+    kind = obj.get("type")
+    org_id = _json_text(obj.get("organizationId"))
+    if not org_id:
+        raise ValueError(f"{kind or 'object'} without organizationId")
+    if kind == "Organization":
+        return _Org(org_id, _json_text(obj.get("name")), _json_text(obj.get("country")))
+    if kind == "ASN":
+        asn = obj.get("asn")
+        if isinstance(asn, bool) or not isinstance(asn, int | str):
+            raise ValueError(f"asn {asn!r} is not an AS number")
+        return _Aut(_asn(str(asn)), org_id, _json_text(obj.get("name")),
+                    _json_text(obj.get("source")), file, number)  # fmt: skip
+    raise ValueError(f"type {kind!r} is neither 'Organization' nor 'ASN'")
+
+
+def _org_records_jsonl(path: Path, problems: ProblemLog) -> Iterator[_Org | _Aut]:
+    """The records of a JSON Lines ``as-org2info.jsonl`` file (one object per line)."""
+    for number, text in _data_lines(path, problems):
+        try:
+            obj = json.loads(text)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            yield _org_record_json(obj, path.name, number)
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            problems.add(path.name, number, f"{exc}: {text[:60]!r}")
+
+
+def _is_jsonl_orgs(head: bytes) -> bool:
+    for raw in head.splitlines():
+        line = raw.strip()
+        if line and not line.startswith(b"#"):
+            compact = line.replace(b" ", b"")
+            return line.startswith(b"{") and b'"organizationId":' in compact and (
+                b'"type":"Organization"' in compact or b'"type":"ASN"' in compact
+            )
+    return False
+
+
+def _joined_orgs(orgs: dict[str, _Org], auts: list[_Aut], problems: ProblemLog) -> pa.Table:
+    """AS records joined to their organisations as an AS_ORGS table."""
+    columns: list[list[object]] = [[], [], [], [], [], []]
+    for aut in auts:
+        org = orgs.get(aut.org_id)
+        if org is None:
+            problems.add(aut.file, aut.line, f"AS{aut.asn}: org_id {aut.org_id!r} not in the "
+                                             "org section")  # fmt: skip
+        values = (aut.asn, aut.org_id, org.name if org else "", aut.as_name,
+                  org.country if org else "", aut.source)  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value if value != "" else None)
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, AS_ORGS, strict=True)], schema=AS_ORGS
+    )
+
+
 def load_as_orgs(
     paths: Sequence[Path], *, as_of: dt.date | None = None, min_rows: int = 1
 ) -> Snapshot:
-    """CAIDA ``as-org2info.txt`` files as an AS_ORGS snapshot (aut rows joined to orgs)."""
+    """CAIDA AS-to-organisation files as an AS_ORGS snapshot (AS records joined to orgs).
+
+    Each file is read in its own format, recognised from its content: the pipe-separated
+    ``as-org2info.txt`` or the JSON Lines ``as-org2info.jsonl`` (gzip or plain). Both give
+    the same table for the same records. An AS listed again in a later file replaces nothing:
+    both rows are kept (``Relationships`` uses the first).
+    """
     problems = ProblemLog(1000)
-    orgs: dict[str, tuple[str, str]] = {}
-    auts: list[tuple[int, str, str, str, str, int]] = []
+    orgs: dict[str, _Org] = {}
+    auts: list[_Aut] = []
+    formats: set[str] = set()
     for path in paths:
-        for section, number, raw in _org_sections(path, problems):
-            fields = _org_fields(raw, 5 if section == "org" else 6, 2)
-            if fields is None:
-                problems.add(path.name, number, f"{section} line with {len(raw)} fields")
-                continue
-            if section == "org":
-                orgs[fields[0]] = (fields[2], fields[3])
-                continue
-            try:
-                asn = _asn(fields[0])
-            except ValueError:
-                problems.add(path.name, number, f"not an AS number: {fields[0][:30]!r}")
-                continue
-            auts.append((asn, fields[3], fields[2], fields[5], path.name, number))
-    columns: list[list[object]] = [[], [], [], [], [], []]
-    for asn, org_id, as_name, source, file, number in auts:
-        org_name, country = orgs.get(org_id, ("", ""))
-        if org_id not in orgs:
-            problems.add(file, number, f"AS{asn}: org_id {org_id!r} not in the org section")
-        for column, value in zip(
-            columns, (asn, org_id, org_name, as_name, country, source), strict=True
-        ):
-            column.append(value if value != "" else None)
-    table = pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(columns, AS_ORGS, strict=True)], schema=AS_ORGS
-    )
-    return _snapshot(
-        RefKind.AS_ORGS, "caida-as-org2info", table, paths, problems.final(), as_of, min_rows
-    )
+        jsonl = _is_jsonl_orgs(read_head(path))
+        formats.add(CAIDA_AS_ORG2INFO_JSONL_NAME if jsonl else "caida-as-org2info")
+        reader = _org_records_jsonl if jsonl else _org_records_pipe
+        for record in reader(path, problems):
+            if isinstance(record, _Org):
+                orgs[record.org_id] = record
+            else:
+                auts.append(record)
+    table = _joined_orgs(orgs, auts, problems)
+    fmt = formats.pop() if len(formats) == 1 else "caida-as-org2info"
+    return _snapshot(RefKind.AS_ORGS, fmt, table, paths, problems.final(), as_of, min_rows)
 
 
 #: Classes of the CAIDA AS-taxonomy (PAM 2006): large ISP, small ISP, university, IXP, NIC,
@@ -501,6 +600,11 @@ def _sniff_as_orgs(head: bytes, name: str) -> bool:
     return b"#format:aut|" in compact or b"#format:org_id|" in compact
 
 
+def _sniff_as_orgs_jsonl(head: bytes, name: str) -> bool:
+    """The first data line is a CAIDA as-org2info JSON object (Organization or ASN)."""
+    return _is_jsonl_orgs(head)
+
+
 def _relationship_loader(dialect: Dialect) -> Callable[[list[Path]], Snapshot]:
     def load(paths: list[Path]) -> Snapshot:
         return load_as_relationships(paths, dialect=dialect)
@@ -522,6 +626,14 @@ CAIDA_AS2ATTR = register(
 )
 CAIDA_AS_ORG2INFO = register(
     Format("caida-as-org2info", RefKind.AS_ORGS, _sniff_as_orgs, lambda p: load_as_orgs(p))
+)
+CAIDA_AS_ORG2INFO_JSONL = register(
+    Format(
+        CAIDA_AS_ORG2INFO_JSONL_NAME,
+        RefKind.AS_ORGS,
+        _sniff_as_orgs_jsonl,
+        lambda p: load_as_orgs(p),
+    )
 )
 
 
