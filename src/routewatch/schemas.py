@@ -61,8 +61,10 @@ __all__ = [
     "AS_TAXONOMY",
     "BOGON_ASNS",
     "BOGON_PREFIXES",
+    "COHORT_IMPACT",
     "CUSTOMER_CONES",
     "DELEGATIONS",
+    "DID_IMPACT",
     "ELEMS",
     "ELEM_TYPES",
     "FINDINGS",
@@ -73,6 +75,7 @@ __all__ = [
     "LARGE_COMMUNITY",
     "MANRS_OBSERVATORY",
     "MANRS_PARTICIPANTS",
+    "NETWORK_PANEL",
     "ORIGINS",
     "PEERINGDB_NETWORKS",
     "RECORD_TYPES",
@@ -573,4 +576,84 @@ ROUTE_PATHS = pa.schema(
         pa.field("only_to_customer", pa.uint32()),
     ],
     metadata={"routewatch.schema": "route-paths/1"},
+)
+
+# ------------------------------------------------------------------------------ impact
+#: One network in one month, as the impact analysis reads it (metrics.impact.network_panel):
+#: cohort flags, region, size and the outcomes; scores null = no data, ``covered`` = at
+#: least one announced pair RPKI valid (a ROA of the network covers its announcement).
+NETWORK_PANEL = pa.schema(
+    [
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("seen", pa.bool_(), nullable=False),
+        pa.field("region", pa.string()),
+        pa.field("pairs", pa.uint32()),
+        pa.field("pairs_rpki_valid", pa.uint32()),
+        pa.field("manrs", pa.bool_(), nullable=False),
+        pa.field("rpki_signer", pa.bool_(), nullable=False),
+        pa.field("covered", pa.bool_(), nullable=False),
+        pa.field("incidents", pa.uint32()),
+        pa.field("filtering", pa.float64()),
+        pa.field("anti_spoofing", pa.float64()),
+        pa.field("coordination", pa.float64()),
+        pa.field("global_validation_irr", pa.float64()),
+        pa.field("global_validation_rpki", pa.float64()),
+    ],
+    metadata={"routewatch.schema": "network-panel/1"},
+)
+
+#: A cohort against the rest of the measured networks in one month, for one measure: each
+#: side's value with its bootstrap interval and sample size, and the difference (cohort
+#: minus rest) with its interval. Values null when a side has no network with data.
+COHORT_IMPACT = pa.schema(
+    [
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("cohort", pa.string(), nullable=False),
+        pa.field("rest", pa.string(), nullable=False),
+        pa.field("measure", pa.string(), nullable=False),
+        pa.field("better", pa.string(), nullable=False),
+        pa.field("members", pa.uint32(), nullable=False),
+        pa.field("others", pa.uint32(), nullable=False),
+        pa.field("member_value", pa.float64()),
+        pa.field("member_low", pa.float64()),
+        pa.field("member_high", pa.float64()),
+        pa.field("other_value", pa.float64()),
+        pa.field("other_low", pa.float64()),
+        pa.field("other_high", pa.float64()),
+        pa.field("difference", pa.float64()),
+        pa.field("difference_low", pa.float64()),
+        pa.field("difference_high", pa.float64()),
+        pa.field("confidence", pa.float64(), nullable=False),
+        pa.field("replicates", pa.uint32(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "cohort-impact/1"},
+)
+
+#: Before/after: networks that joined MANRS or started signing in the period against
+#: comparable networks that did not (same region and size band); the difference-in-
+#: differences estimate with its bootstrap interval, the counts behind it and the reason
+#: when there is no estimate.
+DID_IMPACT = pa.schema(
+    [
+        pa.field("treatment", pa.string(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=False),
+        pa.field("better", pa.string(), nullable=False),
+        pa.field("first_month", pa.date32()),
+        pa.field("last_month", pa.date32()),
+        pa.field("months", pa.uint32(), nullable=False),
+        pa.field("treated", pa.uint32(), nullable=False),
+        pa.field("unmatched", pa.uint32(), nullable=False),
+        pa.field("controls", pa.uint32(), nullable=False),
+        pa.field("strata", pa.uint32(), nullable=False),
+        pa.field("treated_change", pa.float64()),
+        pa.field("control_change", pa.float64()),
+        pa.field("estimate", pa.float64()),
+        pa.field("low", pa.float64()),
+        pa.field("high", pa.float64()),
+        pa.field("confidence", pa.float64(), nullable=False),
+        pa.field("replicates", pa.uint32(), nullable=False),
+        pa.field("reason", pa.string()),
+    ],
+    metadata={"routewatch.schema": "did-impact/1"},
 )

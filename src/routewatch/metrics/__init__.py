@@ -9,6 +9,12 @@ Data flow::
     Registry, MANRS, VRPs ─► asn_areas ─► ASN_AREAS ─► compute_rollups ─► AREA_READINESS,
                                                         (rollups.py)      AREA_SUMMARIES
 
+Across months (read from the store by the caller, not part of a month's run)::
+
+    a metric per month + coverage ─► trends.trend ─► improving / worsening / no change
+    stored months ─► impact.network_panel ─► impact.cohort_impact (cohorts, per month)
+                                          └► impact.did_impact (joined / started signing)
+
 Everything here is pure (no I/O, no clock): Arrow tables and the methodology object in,
 Arrow tables out, each row stamped with the month and the methodology version. The store
 (:mod:`routewatch.store`) persists the outputs.
