@@ -680,6 +680,9 @@ _REFERENCE_SOURCES: tuple[tuple[str, str], ...] = (
     *(("irr", name) for name in ("ripe", "apnic", "arin", "afrinic", "lacnic", "radb")),
     ("peeringdb", "caida"), ("manrs", "participants"), ("spoofer", "sessions"),
 )  # fmt: skip
+#: Current-only sources whose every cached snapshot is offered to the month (the closest
+#: before the month is chosen): an ASN's MANRS join month is the first snapshot listing it.
+_KEEP_HISTORY = ("manrs",)
 _KIND_OF_SOURCE = {"rpki": "vrps", "rir": "delegations", "peeringdb": "peeringdb",
                    "manrs": "manrs-participants", "spoofer": "spoofer"}  # fmt: skip
 
@@ -774,8 +777,19 @@ def _fetch_references(fetcher: Fetcher, span: SourceWindow, instant: SourceWindo
                 _note(got, manifest, stale)
             as_of = (got.as_of or got.fetched_at).date()
             refs += [RefFile(got.path, kind, f"{name}/{collector}", as_of) for kind in kinds]
+        if name in _KEEP_HISTORY:
+            refs += _history(fetcher, name, collector, {r.path for r in refs})
         observer.advance(f"{name}/{collector}")
     return refs
+
+
+def _history(fetcher: Fetcher, name: str, collector: str, taken: set[Path]) -> list[RefFile]:
+    """Earlier cached snapshots of a current-only source, as dated reference files."""
+    return [RefFile(entry.path, kind, f"{name}/{collector}",
+                    (entry.as_of or entry.fetched_at).date())
+            for entry in fetcher.cache.entries(name)
+            if entry.collector == collector and entry.path not in taken
+            for kind in _ref_kinds(name, collector, entry.key.rsplit("/", 1)[-1])]
 
 
 def _note(got: FetchedFile, manifest: list[dict[str, object]], stale: list[str]) -> None:

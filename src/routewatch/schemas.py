@@ -73,6 +73,7 @@ __all__ = [
     "IRR_AUT_NUMS",
     "IRR_ROUTES",
     "LARGE_COMMUNITY",
+    "MANRS_JOINS",
     "MANRS_OBSERVATORY",
     "MANRS_PARTICIPANTS",
     "NETWORK_PANEL",
@@ -359,18 +360,28 @@ PEERINGDB_NETWORKS = pa.schema(
     metadata={"routewatch.schema": "peeringdb-networks/1"},
 )
 
-#: MANRS participants, one row per participating ASN. ``actions`` are the Actions the
-#: participant marked as implemented (``Filtering``, ``Anti-spoofing``, ...).
+#: MANRS participants, one row per participating ASN (an ASN two organisations list appears
+#: twice). ``areas`` are the ISO 3166 codes the organisation serves; ``actions`` the Actions
+#: it marked as implemented (``Filtering``, ``Anti-spoofing``, ``Coordination``,
+#: ``Global Validation``).
 MANRS_PARTICIPANTS = pa.schema(
     [
         pa.field("asn", pa.uint32(), nullable=False),
         pa.field("organisation", pa.string(), nullable=False),
-        pa.field("programme", pa.string()),
-        pa.field("areas", pa.string()),
+        pa.field("areas", pa.list_(pa.string()), nullable=False),
         pa.field("actions", pa.list_(pa.string()), nullable=False),
-        pa.field("joined", pa.date32()),
     ],
-    metadata={"routewatch.schema": "manrs-participants/1"},
+    metadata={"routewatch.schema": "manrs-participants/2"},
+)
+
+#: When each ASN joined MANRS: the date of the first participants snapshot that lists it.
+MANRS_JOINS = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("joined", pa.date32(), nullable=False),
+        pa.field("organisation", pa.string(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "manrs-joins/1"},
 )
 
 #: MANRS Observatory per-ASN export: each action's readiness score 0..1, null = no data.

@@ -1,26 +1,31 @@
 """MANRS: who participates (the cohort), and what the MANRS Observatory measured for them.
 
-Role: the cohort comparison (METHODOLOGY §6) needs the set of participating ASNs with their
-join dates, and the validation of routewatch's own scores needs the Observatory's per-ASN
-readiness scores. Outputs: :data:`~routewatch.schemas.MANRS_PARTICIPANTS` (one row per
-participating ASN) and :data:`~routewatch.schemas.MANRS_OBSERVATORY` (one row per ASN).
+Role: the cohort comparison (METHODOLOGY §6) needs the set of participating ASNs month by
+month (and when each joined), and the validation of routewatch's own scores needs the
+Observatory's per-ASN readiness scores. Outputs:
+:data:`~routewatch.schemas.MANRS_PARTICIPANTS` (one row per participating ASN),
+:data:`~routewatch.schemas.MANRS_JOINS` (join dates from a series of snapshots) and
+:data:`~routewatch.schemas.MANRS_OBSERVATORY` (one row per ASN).
 
 On-disk formats (CSV, UTF-8, header line first):
 
 ``manrs-participants-csv``
-    The participants table as the MANRS site lists it: ``Organization, Areas Served, ASNs,
-    Filtering, Anti-spoofing, Coordination, Global Validation, Programme, Date Joined``.
-    ``ASNs`` holds one or more numbers (``AS64500, 64501``); an action column is marked
-    (``Yes``, ``x``, ``✓``, ``1``, ``true``) when implemented. Header names are matched
-    without case; ``Organisation`` / ``Participant`` / ``Joined`` are accepted too. The
-    snapshot's as-of date is the latest join date.
+    The participants list the MANRS site publishes for network operators
+    (``https://www.manrs.org/wp-json/manrs/v1/csv/4``, the file the Internet Yellow Pages
+    crawler reads): a header line, then one line per organisation with seven fields —
+    name, areas served (ISO 3166 codes separated by ``;``), ASNs (separated by ``;``, empty
+    for an organisation without one), and ``Yes`` / ``No`` for Actions 1–4 (Filtering,
+    Anti-spoofing, Coordination, Global Validation). Columns are read by position (the
+    header's wording is not documented). The file carries no dates: the snapshot's as-of
+    date is when it was fetched, and an ASN's join month is the first snapshot that lists
+    it (:func:`join_dates`).
 ``manrs-observatory-csv``
     The Observatory's "details" export: ``ASN, Holder, Country, UN Regions, UN Sub-Regions,
     RIR Regions, Filtering, Anti-spoofing, Coordination, Global Validation IRR, Global
     Validation RPKI``; scores are 0..1, an empty cell is "no data". The as-of date is the
     month in the file name (``..._202210_...``: 2022-10-01), when present.
 
-Failure modes: rows with a bad ASN, score or date are
+Failure modes: rows with a bad ASN, score, field count or action flag are
 :class:`~routewatch.reference.base.LineProblem` s (file and line); a file without the
 required columns raises :class:`~routewatch.errors.InputError`; fewer than ``min_rows`` rows
 raises :class:`~routewatch.errors.ImplausibleInputError`.
@@ -31,7 +36,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,15 +44,17 @@ import pyarrow as pa
 from routewatch.errors import ImplausibleInputError, InputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.sniff import numbered_lines
-from routewatch.schemas import MANRS_OBSERVATORY, MANRS_PARTICIPANTS
+from routewatch.schemas import MANRS_JOINS, MANRS_OBSERVATORY, MANRS_PARTICIPANTS
 
 __all__ = [
     "ACTIONS",
     "OBSERVATORY_FORMAT",
     "PARTICIPANTS_FORMAT",
+    "join_dates",
     "load_observatory",
     "load_participants",
     "parse_asns",
+    "participant_lines",
     "sniff_observatory",
     "sniff_participants",
 ]
@@ -55,7 +62,6 @@ __all__ = [
 #: The four Actions for network operators, as the MANRS site names them.
 ACTIONS: tuple[str, ...] = ("Filtering", "Anti-spoofing", "Coordination", "Global Validation")
 
-_ACTION_NAMES: dict[str, str] = {a.lower(): a for a in ACTIONS}
 _OBSERVATORY_COLUMNS: dict[str, str] = {
     "asn": "asn",
     "holder": "holder",
@@ -76,24 +82,9 @@ _SCORES = (
     "global_validation_irr",
     "global_validation_rpki",
 )
-_PARTICIPANT_ALIASES: dict[str, str] = {
-    "organization": "organisation",
-    "organisation": "organisation",
-    "participant": "organisation",
-    "areas served": "areas",
-    "area served": "areas",
-    "areas": "areas",
-    "asns": "asns",
-    "asn": "asns",
-    "programme": "programme",
-    "program": "programme",
-    "date joined": "joined",
-    "joined": "joined",
-    "participant since": "joined",
-}
-_MARKED = frozenset({"yes", "y", "x", "✓", "✔", "1", "true"})
+_PARTICIPANT_FIELDS = 7
 _ASN = re.compile(r"^(?:AS)?(\d+)$", re.I)
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%B %d, %Y", "%Y/%m/%d")
+_ASN_LIST = re.compile(r"^(?:\d+(?:\s*;\s*\d+)*)?$")
 
 
 def parse_asns(text: str) -> list[int]:
@@ -107,18 +98,6 @@ def parse_asns(text: str) -> list[int]:
             raise ValueError(f"not an ASN: {token!r}")
         asns.append(int(match.group(1)))
     return asns
-
-
-def _parse_date(text: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"unrecognised date {text!r} (expected YYYY-MM-DD)")
 
 
 def _rows(path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, list[str], list[str]]]:
@@ -165,69 +144,83 @@ def _check_size(path: Path, count: int, minimum: int, what: str) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _participant_rows(path: Path, out: dict[str, list[object]], problems: list[LineProblem]) -> int:
-    count = 0
-    for line, header, row in _rows(path, problems):
-        cols = _columns(header, _PARTICIPANT_ALIASES, {"organisation", "asns"}, path)
-        actions = [
-            _ACTION_NAMES[h.lower()]
-            for i, h in enumerate(header)
-            if h.lower() in _ACTION_NAMES and i < len(row) and row[i].strip().lower() in _MARKED
-        ]
-
-        def cell(name: str, row: list[str] = row, cols: dict[str, int] = cols) -> str:
-            index = cols.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
-
-        try:
-            asns, joined = parse_asns(cell("asns")), _parse_date(cell("joined"))
-        except ValueError as exc:
-            problems.append(LineProblem(str(path), line, str(exc)))
-            continue
-        count += 1
-        for asn in asns:
-            for key, value in (
-                ("asn", asn),
-                ("organisation", cell("organisation")),
-                ("programme", cell("programme") or None),
-                ("areas", cell("areas") or None),
-                ("actions", actions),
-                ("joined", joined),
-            ):
-                out[key].append(value)
-    return count
+def _participant_row(path: Path, line: int, row: list[str], out: dict[str, list[object]],
+                     problems: list[LineProblem]) -> bool:
+    """Append one organisation's ASNs; False (with a problem) when the row is malformed."""
+    if len(row) != _PARTICIPANT_FIELDS:
+        problems.append(LineProblem(str(path), line, f"{len(row)} fields, expected "
+                                    f"{_PARTICIPANT_FIELDS} (organisation, areas, ASNs and "
+                                    "four Yes/No action columns)"))
+        return False
+    organisation, areas, asn_text, *marks = (cell.strip() for cell in row)
+    flags = [m.lower() for m in marks]
+    try:
+        if any(flag not in ("yes", "no") for flag in flags):
+            raise ValueError(f"action columns must be Yes or No, found {', '.join(marks)}")
+        asns = parse_asns(asn_text)
+    except ValueError as exc:
+        problems.append(LineProblem(str(path), line, str(exc)))
+        return False
+    countries = [cc.strip().upper() for cc in areas.split(";") if cc.strip()]
+    actions = [action for action, flag in zip(ACTIONS, flags, strict=True) if flag == "yes"]
+    for asn in asns:  # an organisation without ASNs is listed but measures nothing
+        out["asn"].append(asn)
+        out["organisation"].append(organisation)
+        out["areas"].append(countries)
+        out["actions"].append(actions)
+    return True
 
 
 def load_participants(paths: Sequence[Path], min_rows: int = 5) -> Snapshot:
-    """Load MANRS participants CSV files into one row per participating ASN."""
+    """Load MANRS participants CSV files (``wp-json/manrs/v1/csv/4``) into one row per
+    participating ASN (an ASN listed by two organisations appears twice)."""
     out: dict[str, list[object]] = {name: [] for name in MANRS_PARTICIPANTS.names}
     problems: list[LineProblem] = []
     for path in paths:
-        _check_size(path, _participant_rows(path, out, problems), min_rows, "participants")
+        count = sum(_participant_row(path, line, row, out, problems)
+                    for line, _, row in _rows(path, problems))
+        _check_size(path, count, min_rows, "participants")
     table = pa.Table.from_pydict(out, schema=MANRS_PARTICIPANTS)
-    dates = [d for d in out["joined"] if isinstance(d, dt.date)]
-    return Snapshot(
-        RefKind.MANRS_PARTICIPANTS,
-        PARTICIPANTS_FORMAT.name,
-        table,
-        max(dates) if dates else None,
-        tuple(str(p) for p in paths),
-        problems,
-    )
+    return Snapshot(RefKind.MANRS_PARTICIPANTS, PARTICIPANTS_FORMAT.name, table, None,
+                    tuple(str(p) for p in paths), problems)
 
 
-def _header_line(head: bytes) -> str:
-    return head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").lower()
+def join_dates(snapshots: Iterable[tuple[dt.date, pa.Table]]) -> pa.Table:
+    """:data:`~routewatch.schemas.MANRS_JOINS`: per ASN, the date of the first snapshot that
+    lists it (its join month), from dated participant tables in any order. An ASN that
+    leaves and comes back keeps its first date."""
+    first: dict[int, tuple[dt.date, str]] = {}
+    for when, table in sorted(snapshots, key=lambda s: s[0]):
+        for asn, organisation in zip(table.column("asn").to_pylist(),
+                                     table.column("organisation").to_pylist(), strict=True):
+            first.setdefault(int(asn), (when, str(organisation)))
+    asns = sorted(first)
+    return pa.table({"asn": pa.array(asns, pa.uint32()),
+                     "joined": pa.array([first[a][0] for a in asns], pa.date32()),
+                     "organisation": pa.array([first[a][1] for a in asns], pa.string())},
+                    schema=MANRS_JOINS)
+
+
+def participant_lines(head: bytes) -> tuple[int, int]:
+    """(data lines that look like participant rows, data lines) among the first lines of
+    ``head`` — the header is skipped, a cut-off last line ignored."""
+    lines = head.decode("utf-8", "replace").splitlines()[1:-1] or \
+        head.decode("utf-8", "replace").splitlines()[1:]
+    rows = [next(csv.reader([line]), []) for line in lines[:200] if line.strip()]
+    good = sum(1 for row in rows if _looks_like_participant(row))
+    return good, len(rows)
+
+
+def _looks_like_participant(row: list[str]) -> bool:
+    return (len(row) == _PARTICIPANT_FIELDS
+            and all(cell.strip().lower() in ("yes", "no") for cell in row[3:])
+            and _ASN_LIST.match(row[2].strip()) is not None)
 
 
 def sniff_participants(head: bytes, name: str) -> bool:
-    """True for a CSV whose header has an organisation and an ASNs column."""
-    header = _header_line(head)
-    return (
-        ("organi" in header or "participant" in header)
-        and "asn" in header
-        and ("filtering" in header or "joined" in header or "areas" in header)
-    )
+    """True for a CSV whose data lines are organisation, areas, ASNs and four Yes/No."""
+    good, total = participant_lines(head)
+    return good > 0 and good >= 0.8 * total
 
 
 PARTICIPANTS_FORMAT = register(
@@ -305,7 +298,7 @@ def load_observatory(paths: Sequence[Path], min_rows: int = 5) -> Snapshot:
 
 def sniff_observatory(head: bytes, name: str) -> bool:
     """True for a CSV whose header has ASN, Holder and the Global Validation columns."""
-    header = _header_line(head)
+    header = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").lower()
     return header.startswith("asn,") and "holder" in header and "global validation" in header
 
 

@@ -142,6 +142,8 @@ class PlanItem:
     min_size: int = 1
     #: an older snapshot of the same series may stand in (RIBs, VRPs: yes; updates: no)
     substitutable: bool = True
+    #: CSV only: the number of fields of the header and of (almost) every line; 0 = any
+    columns: int = 0
 
     @property
     def series(self) -> str:

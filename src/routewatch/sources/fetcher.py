@@ -190,7 +190,8 @@ class Fetcher:
             if got.not_modified and cached is not None:
                 self.cache.touch(cached, now)
                 return FetchedFile.of(item, cached, Status.CACHED, "not modified (HTTP 304)")
-            verify_content(temp, item.content, min_size=item.min_size, label=item.key)
+            verify_content(temp, item.content, min_size=item.min_size, label=item.key,
+                           columns=item.columns)
             checksum = self._checksum(item, temp)
             entry = self.cache.commit(temp, item, self._fields(item, got, now, checksum))
         if cached is not None and cached.sha256 == entry.sha256:

@@ -2,7 +2,10 @@
 
 :func:`verify_content` reads compressed archives to their very end (gzip members, bzip2
 streams, xz blocks), so a body cut short at a chunk boundary that HTTP did not notice is still
-caught; JSON must parse; text and CSV must not be HTML and must reach the item's minimum size.
+caught; JSON must parse; text and CSV must not be HTML and must reach the item's minimum size;
+a CSV whose layout is known must have its number of fields in the header and in at least
+:data:`CSV_SHAPE_SHARE` of the first lines (an error message or another table served with
+status 200 is refused).
 :func:`verify_checksum` compares the file with a publisher's ``.md5`` / ``.sha256`` file.
 
 Fetched data is hostile: every failure raises :class:`~routewatch.errors.FetchError` naming
@@ -12,6 +15,7 @@ the file, the check and what was found, and the caller discards the temporary fi
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import hashlib
 import io
@@ -24,7 +28,7 @@ from pathlib import Path
 from routewatch.errors import FetchError
 from routewatch.sources.base import Content
 
-__all__ = ["parse_checksum", "verify_checksum", "verify_content"]
+__all__ = ["CSV_SHAPE_SHARE", "parse_checksum", "verify_checksum", "verify_content"]
 
 _MAGIC = {
     Content.GZIP: b"\x1f\x8b",
@@ -32,10 +36,15 @@ _MAGIC = {
     Content.XZ: b"\xfd7zXZ\x00",
 }
 _CHUNK = 1 << 20
+#: Share of the sampled lines of a CSV that must have the expected number of fields.
+CSV_SHAPE_SHARE = 0.9
+_CSV_SAMPLE = 64 * 1024
 
 
-def verify_content(path: Path, content: Content, *, min_size: int = 1, label: str = "") -> None:
-    """Raise FetchError unless ``path`` is a complete, well-formed file of kind ``content``."""
+def verify_content(path: Path, content: Content, *, min_size: int = 1, label: str = "",
+                   columns: int = 0) -> None:
+    """Raise FetchError unless ``path`` is a complete, well-formed file of kind ``content``
+    (for a CSV with ``columns``, of that many fields a line)."""
     name = label or path.name
     size = path.stat().st_size
     if size < min_size:
@@ -53,6 +62,8 @@ def verify_content(path: Path, content: Content, *, min_size: int = 1, label: st
         _read_to_end(path, content, name)
     elif content is Content.JSON:
         _parse_json(path, name)
+    elif content is Content.CSV and columns:
+        _check_csv_shape(path, columns, name)
 
 
 def _read_to_end(path: Path, content: Content, name: str) -> None:
@@ -80,6 +91,24 @@ def _parse_json(path: Path, name: str) -> None:
     except (ValueError, UnicodeDecodeError) as exc:
         raise FetchError(f"{name}: not valid JSON ({exc}); the download is incomplete or "
                          "the server sent an error page") from exc
+
+
+def _check_csv_shape(path: Path, columns: int, name: str) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(_CSV_SAMPLE)
+    lines = head.decode("utf-8", "replace").splitlines()
+    if len(head) == _CSV_SAMPLE:
+        lines = lines[:-1]  # the last line may be cut by the sample
+    widths = [len(row) for row in csv.reader(line for line in lines if line.strip())]
+    if not widths or widths[0] != columns:
+        raise FetchError(f"{name}: expected a CSV header of {columns} fields, found "
+                         f"{widths[0] if widths else 'no line'}; the publisher changed the "
+                         "format or served something else")
+    good = sum(1 for width in widths[1:] if width == columns)
+    if good < CSV_SHAPE_SHARE * (len(widths) - 1):
+        raise FetchError(f"{name}: only {good} of the first {len(widths) - 1} lines have "
+                         f"{columns} fields; the publisher changed the format or served "
+                         "something else")
 
 
 def parse_checksum(text: str) -> tuple[str, str] | None:
