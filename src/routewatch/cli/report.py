@@ -7,8 +7,10 @@ evidence, and the announced (prefix, origin) pairs that are RPKI-invalid, not co
 ROA or not registered in the IRR, each with what to fix. ``area`` puts economies, regions,
 RIRs and cohorts side by side: readiness per action and the state of routing security.
 
-Both read the store only (:class:`routewatch.store.Store`); every output is built from one
-document, printed as ``text``, ``json`` or ``csv`` (the JSON document flattened to
+Both read the store only, through its read queries (:mod:`routewatch.store.queries`, the
+same the dashboard runs); the pairs to fix and the words of the advice come from
+:mod:`routewatch.metrics.advice`, as on the dashboard's network page. Every output is built
+from one document, printed as ``text``, ``json`` or ``csv`` (the JSON document flattened to
 ``section,key,value`` rows), and says which snapshots and gaps the month rests on.
 
 Exit codes: 0 ok, 1 error (no store, no such month, unknown network or area), 2 usage.
@@ -27,23 +29,14 @@ import click
 
 from routewatch import settings
 from routewatch.errors import ConfigError, InputError
+from routewatch.metrics.advice import advise
+from routewatch.metrics.vocabulary import ACTION_METRICS, ACTIONS, AREA_KINDS, INCIDENT_METRICS
 from routewatch.store import Store
+from routewatch.store import queries as q
 
 __all__ = ["area", "area_document", "format_document", "report", "report_document"]
 
 Document = dict[str, object]
-_ACTIONS = ("filtering", "anti-spoofing", "coordination", "global-validation-irr",
-            "global-validation-rpki")  # fmt: skip
-_BEHIND = {
-    "filtering": ("m1", "m1c", "m2", "m2c", "m3", "m3c", "m4", "m4c", "incidents"),
-    "anti-spoofing": ("spoofer_tested_prefixes", "spoofer_spoofable_prefixes", "m5"),
-    "coordination": ("m8", "contact_sources"),
-    "global-validation-irr": ("pairs", "pairs_irr_registered", "m7irr"),
-    "global-validation-rpki": ("pairs", "pairs_rpki_valid", "pairs_rpki_invalid",
-                               "pairs_rpki_not_found", "m7rpki"),
-}  # fmt: skip
-_AREA_KINDS = ("world", "economy", "region", "sub-region", "rir", "cohort")
-_INCIDENT_METRICS = ("m1", "m1c", "m2", "m2c", "m3", "m3c", "m4", "m4c")
 _TEXT_LIMIT = 20
 _FORMAT = click.Choice(["text", "json", "csv"])
 
@@ -73,12 +66,10 @@ def _month(store: Store, text: str | None) -> dt.date:
 
 
 def _run_info(store: Store, month: dt.date) -> Document:
-    runs = store.query("SELECT status, snapshot_dates, snapshot_gaps FROM runs WHERE month = ? "
-                       "AND status <> 'failed' ORDER BY started DESC LIMIT 1", [month])
-    if not runs.num_rows:
+    row = q.latest_run(q.StoreRows(store), month)
+    if row is None:
         raise InputError(f"{store.path} holds no run for {month:%Y-%m}; run 'routewatch run "
                          f"--month {month:%Y-%m}' first")
-    row = runs.to_pylist()[0]
     return {"status": row["status"], "snapshot_dates": json.loads(row["snapshot_dates"]),
             "gaps": json.loads(row["snapshot_gaps"] or "[]")}
 
@@ -103,11 +94,11 @@ def _plain(value: object) -> object:
 # ------------------------------------------------------------------------------ report
 def report_document(store: Store, asn: int, month: dt.date) -> Document:
     """Everything ``report`` shows about one network and month, as one JSON-ready document."""
-    metrics = store.query("SELECT * FROM asn_metrics WHERE month = ? AND asn = ?", [month, asn])
-    if not metrics.num_rows:
+    metrics = q.network_metrics(q.StoreRows(store), asn, month)
+    if metrics is None:
         raise InputError(f"AS{asn} is not among the networks measured in {month:%Y-%m} "
                          f"(neither seen in BGP nor RIR-assigned) in {store.path}")
-    row = {k: _plain(v) for k, v in metrics.to_pylist()[0].items()}
+    row = {k: _plain(v) for k, v in metrics.items()}
     return {
         "asn": asn,
         "month": f"{month:%Y-%m}",
@@ -121,33 +112,26 @@ def report_document(store: Store, asn: int, month: dt.date) -> Document:
 
 
 def _network(store: Store, asn: int, month: dt.date, metrics: Document) -> Document:
-    rows = store.query("SELECT name, economy, region, sub_region, rir, manrs, rpki_signer "
-                       "FROM networks WHERE month = ? AND asn = ?", [month, asn]).to_pylist()
-    found: Document = dict(rows[0]) if rows else dict.fromkeys(
-        ("name", "economy", "region", "sub_region", "rir", "manrs", "rpki_signer"))
+    about = q.network_about(q.StoreRows(store), asn, month)
+    found: Document = {k: about.get(k) for k in ("name", "economy", "region", "sub_region",
+                                                 "rir", "manrs", "rpki_signer")}
     found["seen_in_bgp"] = metrics["seen"]
     found["rir_assigned"] = metrics["rir_assigned"]
     return found
 
 
 def _scores(store: Store, asn: int, month: dt.date, metrics: Document) -> list[Document]:
-    rows = store.query("SELECT action, score, band FROM action_scores WHERE month = ? AND "
-                       "asn = ?", [month, asn]).to_pylist()
-    by_action = {r["action"]: r for r in rows}
+    by_action = {r["action"]: r for r in q.network_scores(q.StoreRows(store), asn, month)}
     out = []
-    for action in _ACTIONS:
+    for action in ACTIONS:
         got = by_action.get(action, {"score": None, "band": "no-data"})
-        out.append({"action": action, "score": _plain(got["score"]), "band": got["band"],
-                    "behind": {m: metrics[m] for m in _BEHIND[action]}})
+        out.append({"action": str(action), "score": _plain(got["score"]), "band": got["band"],
+                    "behind": {m: metrics[m] for m in ACTION_METRICS[action]}})
     return out
 
 
 def _incidents(store: Store, asn: int, month: dt.date) -> list[Document]:
-    rows = store.query(
-        'SELECT metric, "start", "end", duration_s, weight, peak_visibility, prefixes, origins, '
-        "culprit_asns, accomplice_asns, decided_by, labels, sample_path, finding_ids, scored "
-        'FROM incidents WHERE month = ? AND asn = ? ORDER BY "start", metric, incident_id',
-        [month, asn]).to_pylist()  # fmt: skip
+    rows = q.own_incidents(q.StoreRows(store), asn, month)
     out = []
     for r in rows:
         evidence = _evidence(store, month, r["finding_ids"] or [])
@@ -175,13 +159,9 @@ def _evidence(store: Store, month: dt.date, finding_ids: Sequence[str]) -> str:
     """One line on why: ROV with the VRPs, IRR state, relationship edges, bogons, witnesses."""
     if not finding_ids:
         return ""
-    rows = store.query(
-        "SELECT rov_state, rov_reason, rov_vrps, irr_state, edges, bogons, witnesses, "
-        "conflict_origins FROM findings WHERE month = ? AND finding_id = ? LIMIT 1",
-        [month, finding_ids[0]]).to_pylist()  # fmt: skip
-    if not rows:
+    f = q.finding_evidence(q.StoreRows(store), month, finding_ids[0])
+    if f is None:
         return ""
-    f = rows[0]
     parts = []
     if f["rov_state"]:
         vrps = ", ".join(dict.fromkeys(f"{v['prefix']}-{v['max_length']} AS{v['asn']} "
@@ -206,43 +186,16 @@ def _evidence(store: Store, month: dt.date, finding_ids: Sequence[str]) -> str:
     return "; ".join(parts)
 
 
-_FIXES = {
-    ("invalid", "as"): "ROAs cover {prefix} for other ASes only: create a ROA for AS{asn} or "
-                       "stop announcing it",
-    ("invalid", "as-length"): "ROAs cover {prefix} for other ASes only: create a ROA for "
-                              "AS{asn} (max length /{length}) or stop announcing it",
-    ("invalid", "length"): "the ROA for AS{asn} allows a shorter prefix only: raise its max "
-                           "length to /{length} or announce the covering prefix instead",
-    ("not-found", None): "no ROA covers {prefix}: create one for AS{asn} (max length "
-                         "/{length})",
-}
-_IRR_FIXES = {
-    "not-registered": "create a route{six} object for {prefix} with origin AS{asn}",
-    "other-origin": "route{six} objects exist for other origins only: add one for {prefix} "
-                    "with origin AS{asn}",
-}
-
-
 def _to_fix(store: Store, asn: int, month: dt.date) -> list[Document]:
-    rows = store.query(
-        "SELECT prefix, peer_asns, rov_state, rov_reason, irr_state FROM announced_pairs "
-        "WHERE month = ? AND origin_asn = ? AND (rov_state <> 'valid' OR irr_state <> "
-        "'registered') ORDER BY CASE rov_state WHEN 'invalid' THEN 0 WHEN 'not-found' THEN 1 "
-        "ELSE 2 END, prefix", [month, asn]).to_pylist()
-    out = []
-    for r in rows:
-        prefix = str(r["prefix"])
-        fill = {"prefix": prefix, "asn": asn, "length": prefix.rsplit("/", 1)[-1],
-                "six": "6" if ":" in prefix else ""}
-        fixes = []
-        rov_key = (r["rov_state"], r["rov_reason"] if r["rov_state"] == "invalid" else None)
-        if rov_key in _FIXES:
-            fixes.append(_FIXES[rov_key].format(**fill))
-        if r["irr_state"] in _IRR_FIXES:
-            fixes.append(_IRR_FIXES[r["irr_state"]].format(**fill))
-        out.append({"prefix": prefix, "peer_asns": r["peer_asns"], "rov": r["rov_state"],
+    """The pairs that lower an Action 4 score, with the advice of the dashboard's network
+    page (:mod:`routewatch.metrics.advice`)."""
+    out: list[Document] = []
+    for r in q.pairs_to_fix(q.StoreRows(store), asn, month):
+        advice = advise(str(r["prefix"]), asn, str(r["rov_state"]), r["rov_reason"],
+                        str(r["irr_state"]))
+        out.append({"prefix": r["prefix"], "peer_asns": r["peer_asns"], "rov": r["rov_state"],
                     "rov_reason": r["rov_reason"], "irr": r["irr_state"],
-                    "fix": "; ".join(fixes)})
+                    "fix": "; ".join(advice.advice)})
     return out
 
 
@@ -325,8 +278,8 @@ def as_str_list(value: object) -> list[str]:
 # ------------------------------------------------------------------------------ area
 def area_document(store: Store, names: Sequence[str], month: dt.date) -> Document:
     """Readiness and state of routing security of each named area, side by side."""
-    summaries = store.query("SELECT * FROM area_summaries WHERE month = ?", [month]).to_pylist()
-    readiness = store.query("SELECT * FROM area_readiness WHERE month = ?", [month]).to_pylist()
+    summaries = q.area_summaries(q.StoreRows(store), month)
+    readiness = q.area_readiness_all(q.StoreRows(store), month)
     areas = [_area(summaries, readiness, name) for name in names]
     return {"month": f"{month:%Y-%m}", "areas": areas, "data": _run_info(store, month)}
 
@@ -341,7 +294,7 @@ def _resolve(summaries: list[Document], name: str) -> Document:
         raise InputError(f"no area {name!r} this month; areas are economies (e.g. NL), regions "
                          f"(Europe), RIRs (ripencc), cohorts (manrs, rpki-signer) or world; "
                          f"write kind:area when a name is ambiguous. Some known: {sample}")
-    return min(matches, key=lambda r: _AREA_KINDS.index(str(r["area_kind"])))
+    return min(matches, key=lambda r: AREA_KINDS.index(str(r["area_kind"])))
 
 
 def _area(summaries: list[Document], readiness: list[Document], name: str) -> Document:
@@ -355,7 +308,7 @@ def _area(summaries: list[Document], readiness: list[Document], name: str) -> Do
         "area_kind": kind,
         "area": area_name,
         "networks": row["networks"],
-        "incidents": {m.upper(): row[f"incidents_{m}"] for m in _INCIDENT_METRICS},
+        "incidents": {m: row[f"incidents_{m.lower()}"] for m in INCIDENT_METRICS},
         "networks_involved": row["networks_involved"],
         "incidents_per_100_networks": _plain(row["incidents_per_100_networks"]),
         "pairs": row["pairs"],
@@ -364,7 +317,7 @@ def _area(summaries: list[Document], readiness: list[Document], name: str) -> Do
         "rpki_not_found_share": _plain(row["rpki_not_found_share"]),
         "irr_registered_share": _plain(row["irr_registered_share"]),
         "readiness": {a: {k: _plain(ready[a][k]) for k in keep} if a in ready else None
-                      for a in _ACTIONS},
+                      for a in ACTIONS},
     }  # fmt: skip
 
 
@@ -372,7 +325,7 @@ def _area_text(doc: Document) -> str:
     areas = as_doc_list(doc["areas"])
     header = ["", *(f"{a['area_kind']}:{a['area']}" for a in areas)]
     rows: list[list[str]] = [["networks", *(str(a["networks"]) for a in areas)]]
-    for action in _ACTIONS:
+    for action in ACTIONS:
         cells = []
         for a in areas:
             r = as_doc(a["readiness"]).get(action)
@@ -380,7 +333,7 @@ def _area_text(doc: Document) -> str:
                          f"{_pct(r['ready_share'])} {r['ready']}/{r['aspiring']}/"
                          f"{r['lagging']}/{r['no_data']}")  # fmt: skip
         rows.append([f"{action} ready%, r/a/l/nd", *cells])
-    for metric in (m.upper() for m in _INCIDENT_METRICS):
+    for metric in INCIDENT_METRICS:
         rows.append([f"incidents {metric}", *(str(as_doc(a["incidents"])[metric]) for a in areas)])
     for key in ("networks_involved", "incidents_per_100_networks", "pairs"):
         rows.append([key.replace("_", " "), *(_short(a[key]) for a in areas)])

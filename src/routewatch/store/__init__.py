@@ -2,7 +2,9 @@
 
 The only package that imports DuckDB. :class:`Store` is the database file (versioned schema,
 forward migrations, copy-on-write atomic writes so readers never block and a crash never
-loses the previous snapshot); :func:`export_month` writes a month's tables to Parquet, CSV
+loses the previous snapshot); :mod:`~routewatch.store.queries` holds every read query the
+dashboard, the API and the reports run (:mod:`~routewatch.store.shapes` the JSON Schemas of
+stored rows); :func:`export_month` writes a month's tables to Parquet, CSV
 or JSON; :func:`query_lake` / :func:`read_elems` read elems from the lake in place.
 
 Data flow::

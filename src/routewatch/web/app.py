@@ -1,14 +1,16 @@
 """The dashboard and the ``/api/v1`` JSON/CSV API, as one Starlette (ASGI) app.
 
 Role: :func:`create_app` builds the app over a store file; :func:`serve` runs it with uvicorn.
-Every dashboard page is built from one dict (:mod:`routewatch.web.views`); the page renders
-it with a Jinja2 template and its JSON twin under ``/api/v1`` returns it as is. Tables
+Every dashboard page is declared once, by its spec (:mod:`routewatch.web.pages`): the app adds
+its HTML route and its JSON twin from it, both built from one dict (:mod:`routewatch.web.views`)
+with the parameters the spec parses; the page renders the dict with a Jinja2 template and the
+twin returns it as is. Tables
 (:mod:`routewatch.web.tables`) are paginated JSON or CSV (``?format=csv`` or ``.csv``). Charts
 and the map are drawn in the browser by vendored ECharts from the same dict, embedded in the
 page; every asset comes from ``/static`` (the Content-Security-Policy forbids anything else),
 so the dashboard works offline.
 
-Routes::
+Routes (from the page and table specs)::
 
     /                    overview          /api/v1/overview
     /history             twelve months     /api/v1/history
@@ -44,12 +46,12 @@ from starlette.staticfiles import StaticFiles
 
 from routewatch.errors import StoreError
 from routewatch.methodology import RW_2026_1
-from routewatch.metrics import Action
 from routewatch.store import Store
 from routewatch.web import params as p
 from routewatch.web import views
-from routewatch.web.openapi import PAGES, openapi
-from routewatch.web.reader import Connections, Limits, Reader
+from routewatch.web.openapi import openapi
+from routewatch.web.pages import PAGES, Page
+from routewatch.web.reader import Connections, Limits
 from routewatch.web.tables import TABLES, TableSpec, json_default, table_page, to_csv
 
 __all__ = ["create_app", "serve"]
@@ -59,71 +61,6 @@ _LOG = logging.getLogger(__name__)
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
         "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'")
 _HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
-_DEFAULT_ACTION = Action.GLOBAL_VALIDATION_RPKI.value
-
-PageBuilder = Callable[[Reader, Request], dict[str, Any]]
-
-
-# ------------------------------------------------------------------------------ page dicts
-def _query(request: Request, known: set[str]) -> dict[str, str]:
-    query = dict(request.query_params)
-    p.check_known(query, known | {"format"})
-    return {k: v for k, v in query.items() if k != "format"}
-
-
-def _month(query: dict[str, str]) -> Any:
-    return p.parse_month(query["month"]) if query.get("month") else None
-
-
-def _overview(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"month", "area", "action"})
-    area = p.parse_area(q["area"]) if q.get("area") else p.Area("world", "world")
-    action = p.parse_action(q["action"]) if q.get("action") else _DEFAULT_ACTION
-    return views.overview_view(r, _month(q), area, action)
-
-
-def _history(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"month", "area"})
-    area = p.parse_area(q["area"]) if q.get("area") else p.Area("world", "world")
-    return views.history_view(r, _month(q), area)
-
-
-def _compare(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"month", "areas"})
-    areas = p.parse_areas(q.get("areas") or next(iter(views.PRESETS.values())))
-    return views.compare_view(r, _month(q), areas)
-
-
-def _network(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"month"})
-    return views.network_view(r, p.parse_asn(request.path_params["asn"]), _month(q))
-
-
-def _incident(r: Reader, request: Request) -> dict[str, Any]:
-    _query(request, set())
-    ident = str(request.path_params["incident_id"])
-    if not ident or len(ident) > 64 or not all(c.isalnum() or c in "-_.:" for c in ident):
-        raise p.ApiError(400, "invalid-incident-id", "an incident id such as 3f2a9c0d1e4b5a69 "
-                         "(letters, digits, - _ . :)", "incident_id")
-    return views.incident_view(r, ident)
-
-
-def _methodology(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"version"})
-    return views.methodology_view(r, q.get("version"))
-
-
-def _search(r: Reader, request: Request) -> dict[str, Any]:
-    q = _query(request, {"q"})
-    return views.search_view(r, q.get("q", ""))
-
-
-_BUILDERS: dict[str, PageBuilder] = {
-    "overview": _overview, "history": _history, "compare": _compare, "network": _network,
-    "incident": _incident, "methodology": _methodology, "search": _search,
-}
-
-
 # ------------------------------------------------------------------------------ rendering
 def _json(body: object, status: int = 200) -> Response:
     text = json.dumps(body, default=json_default, ensure_ascii=False, allow_nan=False)
@@ -184,27 +121,32 @@ class _Site:
     def __init__(self, store: Store, limits: Limits) -> None:
         self.connections = Connections(store, limits)
         self.env = _environment()
+        self.pages: dict[object, Page] = {}
 
-    def build(self, kind: str, request: Request) -> dict[str, Any]:
+    def build(self, page: Page, request: Request, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The page's dict for a request (parameters parsed by the page's spec)."""
+        arguments = page.arguments(request.query_params, request.path_params, extra)
         with self.connections.reader() as r:
-            return _BUILDERS[kind](r, request)
+            return page.view(r, **arguments)
 
-    def html(self, template: str, data: dict[str, Any], request: Request,
+    def html(self, template: str, data: dict[str, Any], request: Request, twin: str,
              status: int = 200) -> HTMLResponse:
-        twin = _twin(request)
         page = self.env.get_template(template).render(
             d=data, data_json=_embed(data), json_url=twin, path=request.url.path,
             query=dict(request.query_params), actions=views.ACTIONS)
         return HTMLResponse(page, status, headers=_HEADERS)
 
-    def page(self, kind: str) -> Callable[[Request], Response]:
+    def page(self, page: Page) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            return self.html(f"{kind}.html", self.build(kind, request), request)
+            data = self.build(page, request, extra=("format",))
+            query = str(request.url.query)
+            return self.html(page.template, data, request, page.twin(request.path_params, query))
+        self.pages[endpoint] = page
         return endpoint
 
-    def api(self, kind: str) -> Callable[[Request], Response]:
+    def api(self, page: Page) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            return _json(self.build(kind, request))
+            return _json(self.build(page, request))
         return endpoint
 
     def table(self, spec: TableSpec, csv: bool) -> Callable[[Request], Response]:
@@ -239,18 +181,14 @@ class _Site:
             return _json(error.body(), error.status)
         data = {"page": "error", "as_of": None, "methodology": RW_2026_1.version,
                 **error.body()}
-        return self.html("error.html", data, request, error.status)
+        return self.html("error.html", data, request, self.twin_of(request), error.status)
 
-
-def _twin(request: Request) -> str:
-    path = request.url.path
-    for page in PAGES:
-        prefix = page.html.split("{", 1)[0]
-        if page.html == path or ("{" in page.html and path.startswith(prefix)
-                                 and prefix != "/"):
-            twin = page.path.split("{", 1)[0] + path[len(prefix):]
-            return twin + (f"?{request.url.query}" if request.url.query else "")
-    return "/api/v1/openapi.json"
+    def twin_of(self, request: Request) -> str:
+        """The JSON twin of the page a request was routed to (the API description else)."""
+        page = self.pages.get(request.scope.get("endpoint"))
+        if page is None:
+            return "/api/v1/openapi.json"
+        return page.twin(request.path_params, str(request.url.query))
 
 
 def _as_api_error(exc: Exception) -> p.ApiError:
@@ -271,20 +209,14 @@ def create_app(db_path: Path | str, limits: Limits | None = None) -> Starlette:
     """The ASGI app over the store at ``db_path`` (opened read-only, per request)."""
     site = _Site(Store(Path(db_path)), limits or Limits())
     routes: list[BaseRoute] = [
-        Route("/", site.page("overview")),
         Route("/overview", lambda request: RedirectResponse("/", 308)),
-        Route("/history", site.page("history")),
-        Route("/compare", site.page("compare")),
-        Route("/asn/{asn}", site.page("network")),
-        Route("/incident/{incident_id}", site.page("incident")),
-        Route("/methodology", site.page("methodology")),
-        Route("/search", site.page("search")),
         Route("/api/v1/openapi.json", lambda request: _json(openapi())),
         Route("/api/v1/months", site.months),
         Route("/api/v1", lambda request: _json(openapi())),
     ]
-    for kind, page in zip(_BUILDERS, PAGES, strict=True):
-        routes.append(Route(page.path, site.api(kind)))
+    for page in PAGES:
+        routes.append(Route(page.html, site.page(page)))
+        routes.append(Route(page.api, site.api(page)))
     for spec in TABLES.values():
         routes.append(Route(f"/api/v1/{spec.name}.csv", site.table(spec, csv=True)))
         routes.append(Route(f"/api/v1/{spec.name}", site.table(spec, csv=False)))

@@ -19,152 +19,108 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from routewatch.methodology import RW_2026_1
+from routewatch.store.queries import TABLE_QUERIES, Row, Rows, table_rows
+from routewatch.store.shapes import row_schema
 from routewatch.web import params as p
-from routewatch.web.reader import Reader, Row
+from routewatch.web.documents import AS_OF, array, obj, string_list
 
-__all__ = ["TABLES", "Filter", "TableSpec", "json_default", "table_page", "to_csv"]
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One query parameter of a table endpoint."""
-
-    name: str
-    parse: Callable[[str, str], object]
-    sql: str  # a condition with one or more ``?`` placeholders, all bound to the value
-    help: str
-    schema: Mapping[str, object] = field(default_factory=lambda: {"type": "string"})
+__all__ = ["COMMON", "TABLES", "TableSpec", "json_default", "table_page", "to_csv"]
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table endpoint: the stored table, its filters and its order."""
+    """A table endpoint (``/api/v1/<name>`` and ``.csv``): its summary and its filters; the
+    store's :data:`~routewatch.store.queries.TABLE_QUERIES` entry of the same name says how
+    each filter selects rows."""
 
     name: str
-    table: str
     summary: str
-    order: str
-    filters: tuple[Filter, ...]
-    monthly: bool = True
-    exclude: tuple[str, ...] = ()
+    filters: tuple[p.Param, ...]
+
+    def __post_init__(self) -> None:
+        query = TABLE_QUERIES[self.name]
+        if set(query.conditions) != {f.name for f in self.filters}:
+            raise TypeError(f"table {self.name}: filters {[f.name for f in self.filters]} vs "
+                            f"the store's conditions {sorted(query.conditions)}")
+
+    @property
+    def params(self) -> tuple[p.Param, ...]:
+        """Every query parameter of the endpoint."""
+        return (*COMMON, *self.filters)
+
+    def response(self) -> dict[str, Any]:
+        """The JSON Schema of the endpoint's JSON document."""
+        query = TABLE_QUERIES[self.name]
+        return obj({
+            "as_of": AS_OF, "methodology": {"type": "string"}, "table": {"const": self.name},
+            "filters": {"type": "object"}, "columns": string_list(),
+            "data": array(row_schema(query.table, exclude=query.exclude)),
+            "pagination": obj({"limit": {"type": "integer"}, "offset": {"type": "integer"},
+                               "total": {"type": "integer"},
+                               "next": {"type": ["string", "null"]}}),
+        })
 
 
-_ASN_SCHEMA: Mapping[str, object] = {"type": "string", "pattern": "^(AS)?[0-9]{1,10}$"}
-_KIND = Filter("kind", p.parse_area_kind, "area_kind = ?", "area kind (world, economy, "
-               "region, sub-region, rir, cohort)")
-_AREA = Filter("area", lambda text, name: text, "area = ?",
-               "area name (economy code, region name, cohort)")
-_ACTION = Filter("action", p.parse_action, "action = ?", "scored action")
-_METRIC = Filter("metric", p.parse_metric, "metric = ?", "incident metric M1 … M4C")
-
-_ASN = Filter("asn", p.parse_asn, "asn = ?", "AS number", _ASN_SCHEMA)
-_IN_ECONOMY = ("EXISTS (SELECT 1 FROM networks AS n WHERE n.month = {table}.month AND "
-               "n.asn = {table}.asn AND coalesce(n.economy, 'unknown') = ?)")
-
-
-def _choice(kind: str, values: tuple[str, ...]) -> Callable[[str, str], str]:
-    def parse(text: str, parameter: str) -> str:
-        if text not in values:
-            raise p.ApiError(400, f"invalid-{kind}", f"one of {', '.join(values)}", parameter)
-        return text
-    return parse
-
-
-_parse_rov = _choice("rov-state", ("valid", "invalid", "not-found"))
-_parse_irr = _choice("irr-state", ("registered", "other-origin", "not-registered"))
-
-
-def _parse_bool(text: str, parameter: str) -> bool:
-    return _choice("boolean", ("true", "false"))(text.lower(), parameter) == "true"
-
-
-TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
-    TableSpec("areas", "area_summaries", "State of routing security per area and month.",
-              "area_kind, area", (_KIND, _AREA)),
-    TableSpec("readiness", "area_readiness", "Band counts and shares per area, action, month.",
-              "area_kind, area, action", (_KIND, _AREA, _ACTION)),
-    TableSpec("networks", "networks", "Every measured network: name, economy, region, RIR, "
-              "MANRS participation, RPKI signer.", "asn",
-              (_ASN, Filter("economy", p.parse_economy, "coalesce(economy, 'unknown') = ?",
-                            "economy code"),
-               Filter("region", lambda text, name: text, "region = ?", "M49 region"),
-               Filter("manrs", _parse_bool, "manrs = ?", "MANRS participant (true/false)",
-                      {"type": "boolean"}))),
-    TableSpec("metrics", "asn_metrics", "Metrics M1 … M8 of every measured network.",
-              "asn", (_ASN, Filter("economy", p.parse_economy, _IN_ECONOMY.format(
-                  table="asn_metrics"), "economy code of the network"))),
-    TableSpec("pairs", "announced_pairs", "Every announced (prefix, origin) pair with its RPKI "
-              "and IRR verdicts.", "prefix, origin_asn",
-              (Filter("asn", p.parse_asn, "origin_asn = ?", "origin AS", _ASN_SCHEMA),
-               Filter("prefix", p.parse_prefix, "prefix = ?", "the announced prefix"),
-               Filter("rov_state", _parse_rov, "rov_state = ?", "valid, invalid, not-found"),
-               Filter("irr_state", _parse_irr, "irr_state = ?",
-                      "registered, other-origin, not-registered"))),
-    TableSpec("scores", "action_scores", "Action scores and bands per network.",
-              "asn, action",
-              (_ASN, _ACTION,
-               Filter("band", p.parse_band, "band = ?", "band"))),
-    TableSpec("incidents", "incidents", "Incidents with their culprits and accomplices.",
-              '"start", incident_id',
-              (Filter("asn", p.parse_asn, "(asn = ? OR list_contains(culprit_asns, ?) OR "
-                      "list_contains(accomplice_asns, ?))", "culprit or accomplice AS",
-                      _ASN_SCHEMA),
-               _METRIC,
-               Filter("prefix", p.parse_prefix, "list_contains(prefixes, ?)",
-                      "an announced prefix of the incident"))),
-    TableSpec("findings", "findings", "Offending announcements with their evidence.",
-              '"start", finding_id',
-              (Filter("asn", p.parse_asn, "(culprit_asn = ? OR origin_asn = ? OR "
-                      "accomplice_asn = ?)", "culprit, origin or accomplice AS", _ASN_SCHEMA),
-               _METRIC,
-               Filter("prefix", p.parse_prefix, "prefix = ?", "the announced prefix")),
-              exclude=("prefix_hi", "prefix_lo")),
-    TableSpec("runs", "runs", "Pipeline runs: status, methodology, reference snapshot dates.",
-              "started", (), monthly=True),
-)}
+_ASN = p.Param("asn", "AS number", p.parse_asn, p.ASN.schema)
+_AREA = p.Param("area", "area name (economy code, region name, cohort)", p.parse_text)
+_PREFIX = p.Param("prefix", "the announced prefix (canonical, no host bits)", p.parse_prefix,
+                  p.PREFIX_SCHEMA)
+_ROV = ("valid", "invalid", "not-found")
+_IRR = ("registered", "other-origin", "not-registered")
 
 #: Query parameters every table endpoint takes besides its filters.
-COMMON = ("month", "limit", "offset", "format")
+COMMON: tuple[p.Param, ...] = (p.MONTH, p.LIMIT, p.OFFSET, p.FORMAT)
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
+    TableSpec("areas", "State of routing security per area and month.", (p.AREA_KIND, _AREA)),
+    TableSpec("readiness", "Band counts and shares per area, action, month.",
+              (p.AREA_KIND, _AREA, p.ACTION)),
+    TableSpec("networks", "Every measured network: name, economy, region, RIR, MANRS "
+              "participation, RPKI signer.",
+              (_ASN, p.ECONOMY, p.Param("region", "M49 region", p.parse_text),
+               p.Param("manrs", "MANRS participant (true/false)", p.parse_bool,
+                       {"type": "boolean"}))),
+    TableSpec("metrics", "Metrics M1 … M8 of every measured network.",
+              (_ASN, p.Param("economy", "economy code of the network", p.parse_economy,
+                             p.ECONOMY.schema))),
+    TableSpec("pairs", "Every announced (prefix, origin) pair with its RPKI and IRR verdicts.",
+              (p.Param("asn", "origin AS", p.parse_asn, p.ASN.schema), _PREFIX,
+               p.Param("rov_state", ", ".join(_ROV), p.choice("rov-state", _ROV),
+                       p.enum(_ROV)),
+               p.Param("irr_state", ", ".join(_IRR), p.choice("irr-state", _IRR),
+                       p.enum(_IRR)))),
+    TableSpec("scores", "Action scores and bands per network.", (_ASN, p.ACTION, p.BAND)),
+    TableSpec("incidents", "Incidents with their culprits and accomplices.",
+              (p.Param("asn", "culprit or accomplice AS", p.parse_asn, p.ASN.schema),
+               p.METRIC, p.Param("prefix", "an announced prefix of the incident",
+                                 p.parse_prefix, p.PREFIX_SCHEMA))),
+    TableSpec("findings", "Offending announcements with their evidence.",
+              (p.Param("asn", "culprit, origin or accomplice AS", p.parse_asn, p.ASN.schema),
+               p.METRIC, _PREFIX)),
+    TableSpec("runs", "Pipeline runs: status, methodology, reference snapshot dates.", ()),
+)}
 
 
-def table_page(r: Reader, spec: TableSpec, query: Mapping[str, str], path: str,
+def table_page(r: Rows, spec: TableSpec, query: Mapping[str, str], path: str,
                latest: dt.date | None) -> dict[str, Any]:
     """One page of a table endpoint (parameters validated; 400 on a bad one)."""
-    p.check_known(query, {*COMMON, *(f.name for f in spec.filters)})
-    month = p.parse_month(query["month"]) if "month" in query else latest
-    limit = p.parse_limit(query.get("limit", "100"))
-    offset = p.parse_offset(query.get("offset", "0"))
-    if "format" in query and query["format"] not in ("json", "csv"):
-        raise p.ApiError(400, "invalid-format", "json or csv", "format")
-    where: list[str] = ["TRUE"]
-    values: list[object] = []
-    shown: dict[str, object] = {}
-    if spec.monthly and month is not None:
-        where.append("month = ?")
-        values.append(month)
-    for f in spec.filters:
-        if f.name in query:
-            value = f.parse(query[f.name], f.name)
-            where.append(f.sql)
-            values += [value] * f.sql.count("?")
-            shown[f.name] = value
-    condition = " AND ".join(where)
-    exclude = f" EXCLUDE ({', '.join(spec.exclude)})" if spec.exclude else ""
-    total = int(r.scalar(f'SELECT count(*) FROM "{spec.table}" WHERE {condition}', values))
-    select = f'SELECT *{exclude} FROM "{spec.table}" WHERE {condition} ORDER BY {spec.order}'
-    rows = r.rows(f"{select} LIMIT ? OFFSET ?", [*values, limit, offset])
-    columns = list(rows[0]) if rows else r.names(select, values)
-    version = _version(rows)
+    p.check_known(query, (x.name for x in spec.params))
+    month = p.MONTH.value(query.get("month")) or latest
+    limit = p.LIMIT.value(query.get("limit"))
+    offset = p.OFFSET.value(query.get("offset"))
+    p.FORMAT.value(query.get("format"))
+    shown = {f.name: f.value(query[f.name]) for f in spec.filters if f.name in query}
+    total, columns, rows = table_rows(r, spec.name, month, shown, limit, offset)
     following = None
     if offset + limit < total:
         following = path + "?" + urlencode({**query, "offset": offset + limit})
-    return {"as_of": None if month is None else f"{month:%Y-%m}", "methodology": version,
+    return {"as_of": None if month is None else f"{month:%Y-%m}", "methodology": _version(rows),
             "table": spec.name, "filters": shown, "columns": columns, "data": rows,
             "pagination": {"limit": limit, "offset": offset, "total": total,
                            "next": following}}
