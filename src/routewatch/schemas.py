@@ -77,6 +77,7 @@ __all__ = [
     "MANRS_OBSERVATORY",
     "MANRS_PARTICIPANTS",
     "NETWORK_PANEL",
+    "OBSERVED_PATHS",
     "ORIGINS",
     "PEERINGDB_NETWORKS",
     "RECORD_TYPES",
@@ -274,6 +275,20 @@ AS_RELATIONSHIPS = pa.schema(
         pa.field("source", pa.string()),
     ],
     metadata={"routewatch.schema": "as-relationships/1"},
+)
+
+#: Distinct AS paths of a period as collector peers saw them: the input of relationship
+#: inference (:mod:`routewatch.reference.relinfer`). ``path_asns`` is the path in elem order
+#: (collector peer first, origin last, sets inlined); ``count`` how many RIB entries and
+#: announcements carried it.
+OBSERVED_PATHS = pa.schema(
+    [
+        pa.field("peer_asn", pa.uint32(), nullable=False),
+        pa.field("path_asns", pa.list_(pa.uint32()), nullable=False),
+        pa.field("as_set", pa.bool_(), nullable=False),
+        pa.field("count", pa.uint64(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "observed-paths/1"},
 )
 
 #: CAIDA provider-peer customer cones (``ppdc-ases``): an AS and the ASes in its cone.

@@ -83,6 +83,14 @@ _ALL: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "relationships-max-gap-months",
+        3,
+        "A month is judged with the latest relationship snapshot dated at most this many "
+        "calendar months before it; with none that close, relationships are inferred from "
+        "the month's own paths (AS-Rank; docs/relationship-inference.md).",
+        int,
+    ),
+    Setting(
         "detect-slack-seconds",
         300,
         "How far elems may be out of time order for detection's compaction to stay exact.",

@@ -71,6 +71,7 @@ __all__ = [
     "ConeSource",
     "Dialect",
     "Rel",
+    "RelationshipProvenance",
     "Relationships",
     "as_of_from_name",
     "load_as_orgs",
@@ -84,6 +85,11 @@ _MAX_ASN = 0xFFFFFFFF
 #: Format name of CAIDA's JSON Lines AS-to-organisation file.
 CAIDA_AS_ORG2INFO_JSONL_NAME = "caida-as-org2info-jsonl"
 _FILES_KEY = b"routewatch.files"
+#: Metadata of an AS_RELATIONSHIPS table: the date it describes (ISO), and for inferred
+#: tables the method and period (written by ``reference.relinfer``).
+AS_OF_KEY = b"routewatch.as_of"
+METHOD_KEY = b"routewatch.method"
+PERIOD_KEY = b"routewatch.period"
 
 
 class Rel(IntEnum):
@@ -102,6 +108,38 @@ class Dialect(StrEnum):
     SERIAL_1 = "caida-as-rel"
     SERIAL_2 = "caida-as-rel2"
     AS_TAXONOMY = "caida-as-taxonomy-rel"
+
+
+@dataclass(frozen=True)
+class RelationshipProvenance:
+    """What a relationship table describes: a published snapshot (its date and files) or an
+    inference (method and the period whose paths it read). Confidence uses its age."""
+
+    inferred: bool
+    as_of: dt.date | None
+    name: str
+    period: tuple[dt.date, dt.date] | None = None
+
+    @classmethod
+    def of_table(cls, table: pa.Table) -> RelationshipProvenance:
+        """From the table's schema metadata (files and date, or method and period)."""
+        meta = table.schema.metadata or {}
+        method = meta.get(METHOD_KEY, b"").decode()
+        period_text = meta.get(PERIOD_KEY, b"").decode()
+        if method and "/" in period_text:
+            first, last = (dt.date.fromisoformat(d) for d in period_text.split("/", 1))
+            return cls(True, last, f"{method}:{period_text}", (first, last))
+        files = meta.get(_FILES_KEY, b"").decode()
+        stamped = meta.get(AS_OF_KEY, b"").decode()
+        as_of = dt.date.fromisoformat(stamped) if stamped else None
+        if as_of is None:
+            as_of = next((d for d in map(as_of_from_name, files.split(",")) if d), None)
+        return cls(False, as_of, files or "relationship table")
+
+    def describe(self) -> str:
+        """One line for evidence: ``toposcope_asrel_201801.txt of 2018-01-01``."""
+        when = self.as_of.isoformat() if self.as_of else "unknown date"
+        return f"inferred {self.name}" if self.inferred else f"{self.name} of {when}"
 
 
 class ConeSource(StrEnum):
@@ -169,6 +207,10 @@ def _snapshot(
         )
     if as_of is None:
         as_of = next((d for d in (as_of_from_name(p.name) for p in paths) if d), None)
+    if kind is RefKind.AS_RELATIONSHIPS and as_of is not None:
+        meta = dict(table.schema.metadata or {})
+        meta[AS_OF_KEY] = as_of.isoformat().encode()
+        table = table.replace_schema_metadata(meta)
     return Snapshot(kind, fmt, table, as_of, tuple(str(p) for p in paths), problems)
 
 
@@ -659,7 +701,12 @@ class Relationships:
     given (:attr:`cone_source` = ``ppdc-ases``), else computed as every AS reachable from the
     cone AS over provider→customer edges (``p2c-closure``, a superset of CAIDA's cones,
     which only follow customer links seen in paths). An AS is always in its own cone.
+    :attr:`provenance` says what the relationships describe (read from the table's metadata:
+    a snapshot's files and date, or an inference's method and period); :attr:`has_orgs`
+    whether organisation data was given (without it siblings cannot be recognised).
     """
+
+    provenance: RelationshipProvenance
 
     def __init__(
         self,
@@ -678,6 +725,12 @@ class Relationships:
         self._cone_keys = cones
         self._cone_cache: dict[int, npt.NDArray[np.uint32]] = {}
         self.cone_source = ConeSource.PPDC_ASES if cones is not None else ConeSource.P2C_CLOSURE
+        self.provenance = RelationshipProvenance(False, None, "relationship table")
+
+    @property
+    def has_orgs(self) -> bool:
+        """Whether organisation (AS-to-org) data is indexed."""
+        return len(self._org_asns) > 0
 
     @classmethod
     def build(
@@ -696,7 +749,7 @@ class Relationships:
         values = np.column_stack([forward, backward]).ravel().astype(np.int8)
         codes, sources = cls._source_codes_of(rels)
         keys, first = np.unique(keys, return_index=True)
-        return cls(
+        index = cls(
             keys,
             values[first],
             np.repeat(codes, 2)[first],
@@ -704,6 +757,8 @@ class Relationships:
             cls._orgs_of(orgs),
             cls._cones_of(cones),
         )
+        index.provenance = RelationshipProvenance.of_table(rels)
+        return index
 
     @staticmethod
     def _source_codes_of(rels: pa.Table) -> tuple[npt.NDArray[np.int32], list[str | None]]:
