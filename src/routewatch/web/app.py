@@ -32,17 +32,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routewatch.errors import StoreError
 from routewatch.methodology import RW_2026_1
@@ -59,12 +63,24 @@ __all__ = ["create_app", "serve"]
 _HERE = Path(__file__).parent
 _LOG = logging.getLogger(__name__)
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'")
-_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
+        "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'")
+#: Headers of every response (pages, API, static files, errors): see :class:`_SecurityHeaders`.
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": _CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+#: Pages and API documents change when a new snapshot is swapped in: always revalidate.
+_NO_CACHE = "no-cache"
+#: Static assets ship with the package and change only with it.
+_STATIC_CACHE = "public, max-age=86400"
 # ------------------------------------------------------------------------------ rendering
 def _json(body: object, status: int = 200) -> Response:
     text = json.dumps(body, default=json_default, ensure_ascii=False, allow_nan=False)
-    return Response(text, status, media_type="application/json", headers=_HEADERS)
+    return Response(text, status, media_type="application/json")
 
 
 def _environment() -> Environment:
@@ -134,7 +150,7 @@ class _Site:
         page = self.env.get_template(template).render(
             d=data, data_json=_embed(data), json_url=twin, path=request.url.path,
             query=dict(request.query_params), actions=views.ACTIONS)
-        return HTMLResponse(page, status, headers=_HEADERS)
+        return HTMLResponse(page, status)
 
     def page(self, page: Page) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
@@ -159,7 +175,7 @@ class _Site:
                 name = f"routewatch-{spec.name}-{body['as_of'] or 'all'}.csv"
                 text = to_csv(body["data"], body["columns"])
                 return Response(text, media_type="text/csv; charset=utf-8",
-                                headers={**_HEADERS, "Content-Disposition":
+                                headers={"Content-Disposition":
                                          f'attachment; filename="{name}"'})
             return _json(body)
         return endpoint
@@ -173,15 +189,22 @@ class _Site:
                       "data": [f"{m:%Y-%m}" for m in found]})
 
     def error(self, request: Request, exc: Exception) -> Response:
-        """The one error shape (JSON under /api, an HTML page elsewhere)."""
+        """The one error shape (JSON under /api and /static, an HTML page elsewhere); a 405
+        keeps its ``Allow`` header."""
         error = _as_api_error(exc)
         if error.status >= 500:
             _LOG.error("%s %s: %s", request.method, request.url.path, exc, exc_info=exc)
-        if request.url.path.startswith("/api/") or request.query_params.get("format") == "json":
-            return _json(error.body(), error.status)
-        data = {"page": "error", "as_of": None, "methodology": RW_2026_1.version,
-                **error.body()}
-        return self.html("error.html", data, request, self.twin_of(request), error.status)
+        if (request.url.path.startswith(("/api/", "/static/"))
+                or request.query_params.get("format") == "json"):
+            response: Response = _json(error.body(), error.status)
+        else:
+            data = {"page": "error", "as_of": None, "methodology": RW_2026_1.version,
+                    **error.body()}
+            response = self.html("error.html", data, request, self.twin_of(request),
+                                 error.status)
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     def twin_of(self, request: Request) -> str:
         """The JSON twin of the page a request was routed to (the API description else)."""
@@ -191,17 +214,67 @@ class _Site:
         return page.twin(request.path_params, str(request.url.query))
 
 
+_HTTP_ERRORS = {
+    404: ("not-found", "no such page; the API is described at /api/v1/openapi.json"),
+    405: ("method-not-allowed", "this path answers only the methods in the Allow header "
+          "(the dashboard and the API are read-only)"),
+}
+
+
 def _as_api_error(exc: Exception) -> p.ApiError:
     if isinstance(exc, p.ApiError):
         return exc
     if isinstance(exc, HTTPException):
-        code = "not-found" if exc.status_code == 404 else "http-error"
-        message = ("no such page; the API is described at /api/v1/openapi.json"
-                   if exc.status_code == 404 else str(exc.detail))
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("http-error", str(exc.detail)))
         return p.ApiError(exc.status_code, code, message, None)
     if isinstance(exc, StoreError):
         return p.ApiError(503, "store-unavailable", str(exc), None)
     return p.ApiError(500, "internal-error", "an unexpected error; it has been logged", None)
+
+
+# ------------------------------------------------------------------------------ headers, static
+class _SecurityHeaders:
+    """ASGI middleware: :data:`SECURITY_HEADERS` and a Cache-Control on every response.
+
+    Pages and API documents get ``no-cache`` (a new snapshot can be swapped in at any time),
+    files under ``/static`` a day of public caching.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+        cache = _STATIC_CACHE if static else _NO_CACHE
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = cache
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class _Static(StaticFiles):
+    """The packaged assets: a name with a NUL byte is a 404 (the OS refuses it), other
+    methods than GET and HEAD a 405 with ``Allow``."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if "\x00" in path:
+            return "", None
+        return super().lookup_path(path)
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(405, headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
 
 
 # ------------------------------------------------------------------------------ the app
@@ -220,10 +293,11 @@ def create_app(db_path: Path | str, limits: Limits | None = None) -> Starlette:
     for spec in TABLES.values():
         routes.append(Route(f"/api/v1/{spec.name}.csv", site.table(spec, csv=True)))
         routes.append(Route(f"/api/v1/{spec.name}", site.table(spec, csv=False)))
-    routes.append(Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"))
+    routes.append(Mount("/static", _Static(directory=_HERE / "static"), name="static"))
     handlers: dict[Any, Any] = {p.ApiError: site.error, HTTPException: site.error,
                                 StoreError: site.error, Exception: site.error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    return Starlette(routes=routes, exception_handlers=handlers,
+                     middleware=[Middleware(_SecurityHeaders)])
 
 
 def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8000) -> None:

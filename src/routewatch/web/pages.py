@@ -109,8 +109,11 @@ NETWORK = p.Param("asn", p.ASN.help, p.parse_asn, p.ASN.schema, where="path")
 INCIDENT = p.Param("incident_id", "incident id (letters, digits, - _ . :)",
                    p.parse_incident_id, p.string(p.INCIDENT_ID_PATTERN), where="path")
 VERSION = p.Param("version", "methodology version (default the current one)", p.parse_text)
-SEARCH = p.Param("q", "ASN, prefix or address, economy code or name, region, network name",
-                 p.parse_text, default="", arg="query")
+SEARCH = p.Param("q", "ASN, prefix or address, economy code or name, region, network name; "
+                 "text with a / must be an IP prefix", p.parse_text,
+                 {"anyOf": [{"type": "string", "pattern": "^[^/]*$"},
+                            {"type": "string", "format": p.PREFIX_FORMAT}]},
+                 default="", arg="query")
 
 # ------------------------------------------------------------------------------ documents
 _MONTHS = string_list()

@@ -359,7 +359,9 @@ AREA_KIND = Param("kind", "area kind (" + ", ".join(AREA_KINDS) + ")", parse_are
                   enum(AREA_KINDS))
 ECONOMY = Param("economy", "economy code (ISO 3166 alpha-2, or unknown)", parse_economy,
                 string(ECONOMY_PATTERN))
-PREFIX_SCHEMA: Mapping[str, object] = {"type": "string", "format": "ip-prefix"}
+#: The OpenAPI format of an IP prefix: IPv4 or IPv6, canonical, no host bits set.
+PREFIX_FORMAT = "ip-prefix"
+PREFIX_SCHEMA: Mapping[str, object] = {"type": "string", "format": PREFIX_FORMAT}
 
 
 def check_known(query: Mapping[str, str], known: Iterable[str]) -> None:

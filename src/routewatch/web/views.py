@@ -31,7 +31,7 @@ from routewatch.metrics.advice import advise
 from routewatch.metrics.vocabulary import ACTION_LABELS, INCIDENT_METRICS, METRIC_LABELS
 from routewatch.store import queries as q
 from routewatch.store.queries import Row, Rows, economies
-from routewatch.web.params import WORLD, ApiError, Area, parse_asn
+from routewatch.web.params import WORLD, ApiError, Area
 
 __all__ = [
     "ACTIONS",
@@ -361,24 +361,36 @@ def methodology_view(r: Rows | None, *, version: str | None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ search
-_ASNISH = re.compile(r"^(?:AS)?\d{1,10}$", re.IGNORECASE)
+_ASNISH = re.compile(r"^(?:AS)?([0-9]{1,10})$", re.IGNORECASE)
+_MAX_ASN = 0xFFFFFFFF
 
 
 def search_view(r: Rows, *, query: str) -> dict[str, Any]:
-    """Search by ASN, prefix, economy (code or name), region, RIR or cohort."""
+    """Search by ASN, prefix or address, economy (code or name), region, RIR, cohort or
+    network name. Text with a ``/`` must be an IP prefix (a 400 otherwise); an ASN beyond
+    32 bits or a would-be address that is not one simply finds nothing."""
     text = query.strip()
     month = latest_month(r)
     results: list[Row] = []
     if text and month is not None:
-        if _ASNISH.match(text):
-            results += _search_asn(r, parse_asn(text, "q"))
-        elif "/" in text or text.count(".") == 3 or ":" in text:
+        asn = _ASNISH.match(text)
+        if asn is not None:
+            results += _search_asn(r, int(asn.group(1))) if int(asn.group(1)) <= _MAX_ASN else []
+        elif "/" in text or _is_address(text):
             results += _search_prefix(r, text, month)
         results += _search_areas(r, text, month)
         if len(text) > 2:
             results += _search_names(r, text, month)
     version = _methodology_of(r, month) if month else RW_2026_1.version
     return _stamp("search", month, version, q=text, results=results[:100])
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _search_asn(r: Rows, asn: int) -> list[Row]:
