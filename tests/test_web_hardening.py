@@ -114,7 +114,10 @@ def test_openapi_declares_what_the_server_enforces() -> None:
 def test_schemathesis_finds_nothing(db: Path, tmp_path: Path) -> None:
     """Every check on (server errors, status codes, content types, response schemas,
     headers, valid requests accepted, invalid ones rejected, 405 with Allow, ...), positive
-    and negative data, with a bounded budget: seeded, 8 examples per operation, 30 s."""
+    and negative data, with a bounded budget: seeded, 8 examples per operation, 30 s. One
+    worker: with two, Hypothesis describing its strategies in two threads at once trips
+    CPython 3.11's ast module ("AST constructor recursion depth mismatch", a runtime error
+    of the tool, not a finding)."""
     st = Path(sys.executable).with_name("st")
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
@@ -122,7 +125,7 @@ def test_schemathesis_finds_nothing(db: Path, tmp_path: Path) -> None:
         run = subprocess.run(
             [str(st), "run", f"{url}/api/v1/openapi.json", "--checks", "all", "--mode", "all",
              "--max-examples", "8", "--seed", "20260", "--max-time", "30", "--no-shrink",
-             "--workers", "2", "--request-timeout", "10"],
+             "--workers", "1", "--request-timeout", "10"],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180, check=False)
     summary = run.stdout[-3000:]
     assert run.returncode == 0, summary
