@@ -110,6 +110,45 @@ def test_overview_draws_map_and_charts(visit: Visit) -> None:
     visit.check("overview")
 
 
+#: (longitude, latitude, land?) probes of the world map: open sea on the latitudes where
+#: polygons crossing the antimeridian used to draw bands across the map (Fiji at -16/-17,
+#: Russia's Chukotka and Wrangel Island at 65-71), and land on both sides of the line and
+#: at the pole (Russia, Chukotka, Fiji's Vanua Levu, Antarctica by the South Pole).
+MAP_PROBES = [(-30.0, -16.3, False), (-30.0, -16.5, False), (-140.0, -16.3, False),
+              (-10.0, 66.0, False), (-10.0, 68.5, False), (-35.0, 71.0, True),
+              (100.0, 62.0, True), (-174.0, 66.5, True), (179.0, -16.7, True),
+              (0.0, -86.0, True), (120.0, -88.0, True)]
+
+#: The element under each probe, the map zoomed in on it (8x) so that thin islands and thin
+#: bands are several pixels tall: the SVG path of a country, or the map's background.
+_UNDER = """(el, probes) => {
+    const chart = echarts.getInstanceByDom(el);
+    chart.setOption({series: [{}, {data: []}]});  // hide the bubbles: probe the land only
+    const box = el.getBoundingClientRect();
+    return probes.map(([lon, lat]) => {
+        chart.setOption({geo: {center: [lon, lat], zoom: 8}});
+        chart.getZr().flush();
+        const [x, y] = chart.convertToPixel({geoIndex: 0}, [lon, lat]);
+        const hit = document.elementFromPoint(box.left + x, box.top + y);
+        return hit ? hit.tagName.toLowerCase() : null;
+    });
+}"""
+
+
+def test_the_map_draws_no_band_across_it(visit: Visit) -> None:
+    """Polygons that cross the antimeridian (Russia, Fiji) or go round the pole (Antarctica)
+    are cut at ±180°: open sea stays sea, land on both sides of the line stays land."""
+    page = visit.open("/")
+    _svg_shapes(page, "map-chart")
+    visit.check("overview-map")
+    under = page.eval_on_selector("#map-chart", _UNDER, [[lon, lat] for lon, lat, _ in
+                                                         MAP_PROBES])
+    wrong = [(lon, lat, "land" if land else "sea", hit)
+             for (lon, lat, land), hit in zip(MAP_PROBES, under, strict=True)
+             if (hit == "path") != land]
+    assert wrong == [], f"map probes on the wrong side: {wrong}"
+
+
 def test_area_filter_changes_the_data(visit: Visit) -> None:
     page = visit.open("/")
     world = page.inner_text("#networks-measured")

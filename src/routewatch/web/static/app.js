@@ -71,12 +71,75 @@
     return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
   }
 
+  // Polygons that cross the antimeridian (Russia, Fiji) or go round a pole (Antarctica):
+  // ECharts joins their points with straight lines in longitude and latitude, so a ring that
+  // jumps from 180 to -180 is drawn as a band across the whole map. Each such ring is made
+  // continuous (longitudes unwrapped), closed along the pole when it goes round one, and cut
+  // at -180 and 180 into pieces that lie on the map.
+  function unwrap(ring) {
+    const out = [ring[0].slice()];
+    for (let i = 1; i < ring.length; i++) {
+      let lon = ring[i][0];
+      const prev = out[i - 1][0];
+      while (lon - prev > 180) lon -= 360;
+      while (lon - prev < -180) lon += 360;
+      out.push([lon, ring[i][1]]);
+    }
+    const drift = out[out.length - 1][0] - out[0][0];
+    if (Math.abs(drift) > 180) {  // goes round a pole: close the ring along it
+      const pole = out.reduce((a, p) => a + p[1], 0) < 0 ? -90 : 90;
+      out.push([out[out.length - 1][0], pole], [out[0][0], pole], out[0].slice());
+    }
+    return out;
+  }
+  function clipSide(ring, edge, keep) {
+    // Sutherland–Hodgman against the vertical line lon = edge (keep(lon) = the inside).
+    const out = [];
+    for (let i = 0; i < ring.length; i++) {
+      const a = ring[i], b = ring[(i + 1) % ring.length];
+      const ina = keep(a[0]), inb = keep(b[0]);
+      if (ina) out.push(a);
+      if (ina !== inb) {
+        const t = (edge - a[0]) / (b[0] - a[0]);
+        out.push([edge, a[1] + t * (b[1] - a[1])]);
+      }
+    }
+    return out;
+  }
+  function onMap(ring, shift) {
+    const moved = ring.map((p) => [p[0] + shift, p[1]]);
+    const left = clipSide(moved, -180, (x) => x >= -180);
+    return clipSide(left, 180, (x) => x <= 180);
+  }
+  function crosses(ring) {
+    return ring.some((p, i) => i > 0 && Math.abs(p[0] - ring[i - 1][0]) > 180);
+  }
+  function splitAntimeridian(feature) {
+    const g = feature.geometry;
+    if (!g || (g.type !== "Polygon" && g.type !== "MultiPolygon")) return;
+    const polygons = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    if (!polygons.some((rings) => rings.some(crosses))) return;
+    const pieces = [];
+    polygons.forEach((rings) => {
+      if (!rings.some(crosses)) { pieces.push(rings); return; }
+      const unwrapped = rings.map(unwrap);
+      [-360, 0, 360].forEach((shift) => {
+        const outer = onMap(unwrapped[0], shift);
+        const xs = outer.map((p) => p[0]);
+        if (outer.length < 3 || Math.max(...xs) - Math.min(...xs) <= 0) return;
+        const holes = unwrapped.slice(1).map((r) => onMap(r, shift)).filter((r) => r.length >= 3);
+        pieces.push([outer, ...holes]);
+      });
+    });
+    feature.geometry = { type: "MultiPolygon", coordinates: pieces };
+  }
+
   function worldMap(rows) {
     const el = document.getElementById("map-chart");
     if (!el) return;
     fetch("/static/vendor/countries-110m.json").then((r) => r.json()).then((topo) => {
       const geo = topojson.feature(topo, topo.objects.countries);
-      geo.features.forEach((f) => { f.properties.id = f.id || ""; });
+      geo.features.forEach((f) => { f.properties.id = f.id || ""; splitAntimeridian(f); });
       echarts.registerMap("world", geo);
       const centres = {};
       geo.features.forEach((f) => { if (f.id && f.geometry) centres[f.id] = centroid(f.geometry); });
