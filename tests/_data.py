@@ -10,6 +10,11 @@ the shared corpus (``shared/data`` of the project; see its PROVENANCE.md). It re
 
 The first that exists wins; when none does, the repository copy's path is returned (so a
 missing file fails loudly with that path rather than being skipped).
+
+``shared_files("mrt/ris_historical", "*.gz")`` lists a folder for the tests that run over every
+file available (the bgpdump oracle, the robustness sweep): the repository copy's files, plus
+the larger corpus's files of that folder that the copy lacks. A plain clone runs them on the
+copy; with the corpus beside it they take more cases, each with the same verdict.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["REPO_COPY", "shared_corpus", "shared_data"]
+__all__ = ["REPO_COPY", "shared_corpus", "shared_data", "shared_files"]
 
 TESTS = Path(__file__).resolve().parent
 REPO_COPY = TESTS / "data" / "shared"
@@ -41,3 +46,17 @@ def shared_data(relative: str) -> Path:
     if corpus is not None and (corpus / relative).exists():
         return corpus / relative
     return own
+
+
+def shared_files(folder: str, pattern: str = "*") -> list[Path]:
+    """Files of ``folder`` matching ``pattern``: the repository copy's, then the corpus's others.
+
+    Sorted by name; a name present in both is taken from the repository copy.
+    """
+    found: dict[str, Path] = {}
+    corpus = shared_corpus()
+    for root in (REPO_COPY, corpus) if corpus is not None else (REPO_COPY,):
+        for path in (root / folder).glob(pattern):
+            if path.is_file():
+                found.setdefault(path.name, path)
+    return [found[name] for name in sorted(found)]
