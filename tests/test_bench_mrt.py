@@ -9,8 +9,9 @@ from types import ModuleType
 
 import pytest
 
+from _data import shared_data
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "mrt"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def record_ends(bench: ModuleType, data: bytes) -> int:
 
 
 def test_truncated_bz2_is_read_as_far_as_possible_and_cut_at_a_record(bench: ModuleType) -> None:
-    source = DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2"
+    source = shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2")
     data = bench.readable_mrt(source)
     assert len(data) > 1_000_000
     cut = bench.complete_records(data)
@@ -41,7 +42,7 @@ def test_truncated_bz2_is_read_as_far_as_possible_and_cut_at_a_record(bench: Mod
 
 
 def test_complete_file_is_left_whole(bench: ModuleType) -> None:
-    data = bench.readable_mrt(DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz")
+    data = bench.readable_mrt(shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz"))
     assert bench.complete_records(data) == data
     assert bench.complete_records(data[:-5]) == data[: len(bench.complete_records(data[:-5]))]
     assert len(bench.complete_records(data[:-5])) < len(data)
@@ -51,7 +52,7 @@ def test_complete_file_is_left_whole(bench: ModuleType) -> None:
 def test_repetition_round_trips_with_the_same_compression(
     bench: ModuleType, tmp_path: Path, compression: str
 ) -> None:
-    data = bench.complete_records(bench.readable_mrt(DATA / "lab" / "quagga_bgp"))
+    data = bench.complete_records(bench.readable_mrt(shared_data("mrt/lab/quagga_bgp")))
     target = tmp_path / f"x3.{compression}"
     bench.write_repeated(data, 3, target, compression)
     assert target.read_bytes()[:3] in (b"\x1f\x8b\x08", b"BZh")
@@ -60,7 +61,8 @@ def test_repetition_round_trips_with_the_same_compression(
 
 
 def test_prepare_reuses_the_cached_input(bench: ModuleType, tmp_path: Path) -> None:
-    spec = bench.Input("rrc21-updates", DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz", "gzip")
+    rrc21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+    spec = bench.Input("rrc21-updates", rrc21, "gzip")
     first = bench.prepare(spec, 2, tmp_path)
     stamp = first.stat().st_mtime_ns
     assert bench.prepare(spec, 2, tmp_path) == first

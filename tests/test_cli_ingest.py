@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from _data import shared_data
 from routewatch.cli.main import cli
 from routewatch.ingest.lake import file_id, scan_lake
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrt"
-RRC21 = DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz"
-RRC05 = DATA / "ris" / "ris-rrc05_updates.20100722.2015.gz"
-TRUNCATED_RIB = DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2"
+RRC21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+RRC05 = shared_data("mrt/ris/ris-rrc05_updates.20100722.2015.gz")
+TRUNCATED_RIB = shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2")
 
 
 def _has_decoder() -> bool:

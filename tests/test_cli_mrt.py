@@ -19,15 +19,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 import _golden
+from _data import shared_data
 from routewatch.cli.main import cli
 from routewatch.cli.mrt import readable_table
 from routewatch.schemas import ELEMS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrt"
-RRC21 = DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz"
-RRC21_BGPDUMP = DATA / "bgpdump-expect" / "updates.20160811.1600.gz.bgp.gz"
-TRUNCATED_RIB = DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2"
-SMALL = DATA / "ris" / "bview.ipv4_unicast_add_path.gz"
+RRC21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+RRC21_BGPDUMP = shared_data("mrt/bgpdump-expect/updates.20160811.1600.gz.bgp.gz")
+TRUNCATED_RIB = shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2")
+SMALL = shared_data("mrt/ris/bview.ipv4_unicast_add_path.gz")
 
 
 def run(*args: str) -> Result:

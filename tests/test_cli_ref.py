@@ -2,9 +2,9 @@
 
 Golden files live in ``tests/golden/ref/``; regenerate them after a deliberate output change
 with ``ROUTEWATCH_UPDATE_GOLDEN=1 python -m pytest tests/test_cli_ref.py`` and review the diff.
-Every registered format is loaded through the CLI from a real file of shared/data or
-tests/data (the first whose content it is detected as); a format with no such file is skipped
-with its name.
+Every registered format is loaded through the CLI from a real file of tests/data (which holds
+the repository's copy of the shared corpus, ``tests/data/shared``): the first whose content it is
+detected as; a format with no such file fails with its name.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import _golden
+from _data import shared_data
 from routewatch.cli.main import cli
 from routewatch.errors import RoutewatchError
 from routewatch.reference.base import FORMATS, Format
@@ -25,13 +26,10 @@ from routewatch.reference.sniff import detect, import_loaders
 
 TESTS = Path(__file__).resolve().parent
 REF = TESTS / "data" / "ref"
-SHARED = TESTS.parents[1] / "shared" / "data"
 SPOOFER = REF / "spoofer" / "sessions_as3356_2020-05.jsonl"
 OBSERVATORY = REF / "manrs" / "manrs-observatory_LACNIC_details_202210.excerpt.csv"
 PARTICIPANTS = REF / "manrs" / "manrs-participants.invented.csv"
-RIR = SHARED / "rir" / "delegated-afrinic-20140630"
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data not present")
+RIR = shared_data("rir/delegated-afrinic-20140630")
 
 
 def run(*args: str) -> Result:
@@ -121,7 +119,6 @@ def routewatch(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, check=False)
 
 
-@needs_shared
 def test_subprocess_summary_of_a_real_rir_file() -> None:
     result = routewatch("ref", "show", "auto", str(RIR), "--summary")
     assert result.returncode == 0, result.stderr
@@ -149,9 +146,8 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
 
 
 def _samples() -> dict[str, list[Path]]:
-    """Format name -> files (smallest first) of shared/data and tests/data detected as it."""
-    roots = [TESTS / "data", SHARED]
-    files = [p for root in roots if root.is_dir() for p in root.rglob("*")
+    """Format name -> files (smallest first) of tests/data detected as it."""
+    files = [p for p in (TESTS / "data").rglob("*")
              if p.is_file() and p.stat().st_size < 8_000_000 and p.suffix != ".md"]
     found: dict[str, list[Path]] = {}
     for path in sorted(files, key=lambda p: (p.stat().st_size, str(p))):
@@ -180,4 +176,4 @@ def test_every_registered_format_loads_through_the_cli(fmt: Format) -> None:
         if summary["rows"] > 0:  # e.g. a PeeringDB ix response alone has no per-ASN rows
             return
         refused.append(f"{sample.name}: no rows")
-    pytest.skip(f"no usable file in shared/data or tests/data for {fmt.name}: {refused}")
+    pytest.fail(f"no usable file in tests/data for {fmt.name}: {refused}")

@@ -16,11 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 import _golden
+from _data import shared_data
 from routewatch.cli.detect import incidents
 from routewatch.detect.scenario import load_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RRC21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+ROAS = shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")
+RELS = shared_data("asrel/toposcope_asrel_201801.txt")
 
 
 def check_golden(name: str, text: str) -> None:
@@ -66,14 +69,13 @@ def test_detect_needs_one_source(tmp_path: Path) -> None:
     assert "--lake DIR or --mrt FILE" in result.stderr
 
 
-@pytest.mark.skipif(not (DATA / "mrt" / "ris").is_dir(), reason="shared data not present")
 def test_detect_command_on_real_mrt(tmp_path: Path) -> None:
-    mrt = DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz"
+    mrt = RRC21
     result = subprocess.run(
         [sys.executable, "-m", "routewatch", "detect", "--mrt", str(mrt),
          "--from", "2016-08-11T16:00:00Z", "--to", "2016-08-11T16:15:00Z",
-         "--rpki", str(DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt"),
-         "--rels", str(DATA / "asrel" / "toposcope_asrel_201801.txt"),
+         "--rpki", str(ROAS),
+         "--rels", str(RELS),
          "--kind", "bogon,rov", "--out", str(tmp_path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -91,11 +93,10 @@ def test_detect_command_on_real_mrt(tmp_path: Path) -> None:
     assert "M4" in listing.stdout and "107.178.10.0/24" in listing.stdout
 
 
-@pytest.mark.skipif(not (DATA / "mrt" / "ris").is_dir(), reason="shared data not present")
 def test_detect_from_lake_equals_detect_from_mrt(tmp_path: Path) -> None:
-    mrt = DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz"
+    mrt = RRC21
     common = ["--from", "2016-08-11T16:00:00Z", "--to", "2016-08-11T16:15:00Z",
-              "--rels", str(DATA / "asrel" / "toposcope_asrel_201801.txt")]  # fmt: skip
+              "--rels", str(RELS)]  # fmt: skip
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "routewatch", *args],

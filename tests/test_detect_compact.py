@@ -16,16 +16,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from _data import shared_data
 from routewatch.detect.engine import Detection, PartitionRun, detect
 from routewatch.detect.findings import DecidedBy, Detail, Marks, Metric, build_findings
 from routewatch.detect.scenario import load_scenario
 from routewatch.ingest.mrt import read_elems
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 STREAMS = [
-    DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz",
-    *sorted((DATA / "mrt" / "series" / "rrc04_20210101").glob("*.cache"))[:12],
+    shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz"),
+    *sorted(shared_data("mrt/series/rrc04_20210101").glob("*.cache"))[:12],
 ]
 
 
@@ -60,8 +60,6 @@ def test_scenarios_do_not_depend_on_batch_boundaries(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def stream() -> pa.Table:
-    if not all(p.exists() for p in STREAMS):
-        pytest.skip("shared MRT data not present")
     tables = [pa.Table.from_batches(list(read_elems(p, collector=p.stem[:12]))) for p in STREAMS]
     table = pa.concat_tables(tables).combine_chunks()
     return table.take(pc.sort_indices(table, sort_keys=[("timestamp", "ascending")]))
@@ -82,8 +80,8 @@ def refs() -> object:
     from routewatch.cli.detect import build_references
 
     return build_references(
-        (DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt",), (),
-        (DATA / "asrel" / "toposcope_asrel_201801.txt",), (), (), (), (),
+        (shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt"),), (),
+        (shared_data("asrel/toposcope_asrel_201801.txt"),), (), (), (), (),
     )  # fmt: skip
 
 

@@ -2,25 +2,21 @@
 the nearest AS relationships (toposcope 2018-01; see TIMELINE.md for the gaps).
 
 Each pinned result was checked by hand against the bgpdump text of the same file
-(../shared/data/mrt/bgpdump-expect/updates.20160811.1600.gz.bgp.gz), the ROA list and the
+(shared/data/mrt/bgpdump-expect/updates.20160811.1600.gz.bgp.gz), the ROA list and the
 relationship file; the reason is written next to it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MRT = DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz"
-ROAS = DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt"
-RELS = DATA / "asrel" / "toposcope_asrel_201801.txt"
+from _data import shared_data
 
-pytestmark = pytest.mark.skipif(
-    not (MRT.exists() and ROAS.exists() and RELS.exists()), reason="shared data not present"
-)
+MRT = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+ROAS = shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")
+RELS = shared_data("asrel/toposcope_asrel_201801.txt")
 
 
 @pytest.fixture(scope="module")
@@ -87,25 +83,27 @@ def test_route_state_counts_are_consistent(result: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# RIS rrc04, 2021-01-01 04:55-09:00 (50 update files), AFRINIC VRPs of 2022-01-02 (the nearest;
-# ROAs created after 2021-01-01 are in it too — see the notes) and the 2018-01 relationships.
-# The window starts at 05:00, so 04:55-05:00 is the baseline.
+# RIS rrc04, 2021-01-01 04:55-07:25 (the first 30 of the series' 50 update files: the ones the
+# repository copies), AFRINIC VRPs of 2022-01-02 (the nearest; ROAs created after 2021-01-01
+# are in it too — see the notes) and the 2018-01 relationships. The window starts at 05:00, so
+# 04:55-05:00 is the baseline.
 # --------------------------------------------------------------------------------------------
-SERIES = DATA / "mrt" / "series" / "rrc04_20210101"
-AFRINIC = DATA / "rpki" / "ripe-archive_afrinic-tal_roas_20220102.csv"
+SERIES = [
+    shared_data(f"mrt/series/rrc04_20210101/ris.rrc04.updates.{start}.300.cache")
+    for start in range(1609476900, 1609485900, 300)
+]
+AFRINIC = shared_data("rpki/ripe-archive_afrinic-tal_roas_20220102.csv")
 
 
 @pytest.fixture(scope="module")
 def rrc04() -> Any:
-    if not (SERIES.is_dir() and AFRINIC.exists()):
-        pytest.skip("rrc04 series not present")
     from routewatch.cli.detect import _mrt_batches, build_references
     from routewatch.detect.engine import detect
     from routewatch.detect.scenario import parse_time
 
     refs = build_references((AFRINIC,), (), (RELS,), (), (), (), ())
-    window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T09:00:00Z"))
-    return detect(_mrt_batches(tuple(sorted(SERIES.glob("*.cache"))), []), refs, window=window)
+    window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T07:25:00Z"))
+    return detect(_mrt_batches(tuple(SERIES), []), refs, window=window)
 
 
 def test_documentation_asns_behind_132717(rrc04: Any) -> None:

@@ -2,7 +2,7 @@
 
 Most tests feed :func:`ingest_file` hand-built ELEMS batches through its ``reader`` seam, so
 the lake's behaviour is pinned whatever the MRT decoder does; the last ones ingest real RIS
-files from ``shared/data`` when the decoder is installed.
+files of the shared corpus (``tests/_data.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _data import shared_data
 from routewatch.errors import ConfigError, InputError
 from routewatch.ingest.lake import (
     LAKE_SCHEMA,
@@ -30,8 +31,7 @@ from routewatch.ingest.lake import (
 from routewatch.ingest.report import IngestReport, ProblemKind
 from routewatch.schemas import ELEMS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrt"
-RRC21 = DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz"
+RRC21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
 
 # 2016-08-11 23:59:58 UTC and two seconds later (the next day)
 LATE = 1470959998_000000

@@ -1,6 +1,7 @@
 """Oracle: routewatch's bgpdump formatter against Debian's ``bgpdump -m`` on real MRT files.
 
-For every real MRT file in ``../shared/data/mrt`` (a few of the large series files), the lines
+For every real MRT file of the shared corpus (``tests/_data.py``: the repository's copy, plus the
+larger corpus's other files when present; a few of the large series files), the lines
 of :func:`bgpdump_lines` over all batches must equal ``bgpdump -m FILE`` and, where bgpdump's
 own test expectation ships, that expectation. The only differences allowed are the deliberate
 ones of ``docs/bgpdump-differences.md``, counted per file in :data:`DIFFERENCES`.
@@ -19,26 +20,24 @@ from pathlib import Path
 
 import pytest
 
+from _data import shared_files
 from routewatch.ingest.mrt import read_elems
 from routewatch.ingest.mrt.bgpdump import bgpdump_lines
 
 pytestmark = pytest.mark.oracle
 
-MRT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mrt"
 BGPDUMP = shutil.which("bgpdump")
-EXPECT = MRT / "bgpdump-expect"
+SERIES = ("rrc04_20210101", "rrc06_20210102", "rrc12_20210101")
 
 
 def _mrt_files() -> list[Path]:
-    if not MRT.is_dir():
-        return []
     files: list[Path] = []
     for sub in ("ris", "ris_historical", "routeviews", "misc", "lab"):
-        files += sorted(p for p in (MRT / sub).iterdir() if p.is_file())
-    files += sorted(p for p in EXPECT.iterdir() if not p.name.endswith(".bgp.gz"))
-    for series in sorted((MRT / "series").iterdir()):
-        caches = sorted(series.glob("*.cache"))
-        files += caches[:1] if "rrc12" in series.name else caches[:4]
+        files += shared_files(f"mrt/{sub}")
+    files += [p for p in shared_files("mrt/bgpdump-expect") if not p.name.endswith(".bgp.gz")]
+    for series in SERIES:
+        caches = shared_files(f"mrt/series/{series}", "*.cache")
+        files += caches[:1] if "rrc12" in series else caches[:4]
     return files
 
 
@@ -154,7 +153,7 @@ def differences(ours: list[str], ref: list[str]) -> Counter[str]:
     return kinds
 
 
-@pytest.mark.skipif(BGPDUMP is None or not MRT.is_dir(), reason="needs bgpdump and shared data")
+@pytest.mark.skipif(BGPDUMP is None, reason="needs Debian bgpdump (make install installs it)")
 @pytest.mark.parametrize("path", _mrt_files(), ids=lambda p: p.name)
 def test_matches_bgpdump(path: Path) -> None:
     ours = _ours(path)
@@ -163,21 +162,18 @@ def test_matches_bgpdump(path: Path) -> None:
 
 
 def _expect_pairs() -> list[tuple[Path, Path]]:
-    if not EXPECT.is_dir():
-        return []
+    """(expectation, input): the input of the same name, else the RIS file it was renamed to."""
+    inputs = _mrt_files()
     pairs = []
-    for exp in sorted(EXPECT.glob("*.bgp.gz")):
+    for exp in shared_files("mrt/bgpdump-expect", "*.bgp.gz"):
         name = exp.name[: -len(".bgp.gz")]
-        candidates = [EXPECT / name, *sorted((MRT / "ris").glob(f"*{name.split('.', 1)[1]}"))]
-        candidates += sorted((MRT / "misc").glob(name))
-        for cand in candidates:
-            if cand.is_file():
-                pairs.append((exp, cand))
-                break
+        renamed = name.split(".", 1)[1]
+        same = [p for p in inputs if p.name == name]
+        ris = [p for p in inputs if p.parent.name == "ris" and p.name.endswith(renamed)]
+        pairs += [(exp, path) for path in (same + ris)[:1]]
     return pairs
 
 
-@pytest.mark.skipif(not MRT.is_dir(), reason="needs the shared data directory")
 @pytest.mark.parametrize("expect,path", _expect_pairs(), ids=lambda p: p.name)
 def test_matches_bgpdump_expectation(expect: Path, path: Path) -> None:
     with gzip.open(expect, "rt", encoding="utf-8", errors="replace") as fh:

@@ -2,7 +2,7 @@
 
 Real records from ``tests/data/mrt`` are mutated (bytes flipped, inserted, deleted, the stream
 truncated) with hypothesis; compressed streams are cut short; the damaged 1999-2010 RIS files
-and the truncated RouteViews RIBs of ``../shared/data`` are read to the end.
+and the truncated RouteViews RIBs of the shared corpus (``tests/_data.py``) are read to the end.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data, shared_files
 from routewatch.errors import InputError
 from routewatch.ingest.mrt import read_elems
 from routewatch.ingest.report import IngestReport, ProblemKind
 from routewatch.schemas import ELEMS
 
 DATA = Path(__file__).parent / "data" / "mrt"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mrt"
 
 SAMPLES = [
     "ris-rrc06_updates.20150401.0000.gz",
@@ -140,8 +140,8 @@ def test_empty_and_garbage_files(tmp_path: Path) -> None:
     assert report.partial
 
 
-HISTORICAL = sorted((SHARED / "ris_historical").glob("*.gz")) if SHARED.is_dir() else []
-FIRST_MB = sorted((SHARED / "routeviews").glob("*_firstMB.bz2")) if SHARED.is_dir() else []
+HISTORICAL = shared_files("mrt/ris_historical", "*.gz")
+FIRST_MB = shared_files("mrt/routeviews", "*_firstMB.bz2")
 
 
 @pytest.mark.parametrize("path", HISTORICAL + FIRST_MB, ids=lambda p: p.name)
@@ -153,12 +153,11 @@ def test_damaged_real_files_are_read_to_the_end(path: Path) -> None:
         assert report.problem_counts[ProblemKind.DECOMPRESSION] == 1
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="needs the shared data directory")
 def test_historical_framing_is_recovered() -> None:
-    n, report = _read(SHARED / "ris_historical" / "ris-rrc00_bview.20000111.0032.gz")
+    n, report = _read(shared_data("mrt/ris_historical/ris-rrc00_bview.20000111.0032.gz"))
     assert n > 100_000  # bgpdump stops after the first entry
     assert report.problem_counts[ProblemKind.BAD_RECORD_LENGTH] > 0
-    n, report = _read(SHARED / "ris_historical" / "ris-rrc00_updates.20000325.0345.gz")
+    n, report = _read(shared_data("mrt/ris_historical/ris-rrc00_updates.20000325.0345.gz"))
     assert report.problem_counts[ProblemKind.FRAMING_RECOVERED] >= 1
 
 

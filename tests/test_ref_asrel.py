@@ -1,6 +1,6 @@
 """AS relationships, customer cones, AS-to-organisation: real excerpts, hand-built cases, lookup.
 
-Real inputs live in ``tests/data/ref/asrel`` (excerpts of ``../shared/data/asrel``, see the
+Real inputs live in ``tests/data/ref/asrel`` (excerpts of ``shared/data/asrel``, see the
 PROVENANCE.md there). No real CAIDA serial-2, ppdc-ases or as-org2info file is among the
 shared samples: the ``handmade_*`` files are written by hand in the documented formats, with
 RFC 5398 documentation ASNs, and say so in their header comments (the JSON Lines
@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference import asrel
 from routewatch.reference.asrel import ConeSource, Rel, Relationships
@@ -28,7 +29,6 @@ from routewatch.reference.sniff import detect, load_any
 from routewatch.schemas import AS_ORGS, AS_RELATIONSHIPS, AS_TAXONOMY, CUSTOMER_CONES
 
 DATA = Path(__file__).parent / "data" / "ref" / "asrel"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "asrel"
 TOPOSCOPE = DATA / "toposcope_asrel_201801.head.txt"
 MIRRORED = DATA / "toposcope_asrel_201801.mirrored-peers.txt"
 TAXONOMY_REL = DATA / "caida-as-taxonomy_as_rel.as24-33-38.txt"
@@ -115,11 +115,9 @@ def test_as_taxonomy_degrees_agree_with_the_companion_attribute_file() -> None:
 @pytest.mark.slow
 def test_full_as_taxonomy_degrees_agree_for_every_as() -> None:
     rel_path, attr_path = (
-        SHARED / "caida-as-taxonomy_as_rel.txt",
-        SHARED / "caida-as-taxonomy_as2attr.txt",
+        shared_data("asrel/caida-as-taxonomy_as_rel.txt"),
+        shared_data("asrel/caida-as-taxonomy_as2attr.txt"),
     )
-    if not rel_path.exists():
-        pytest.skip("shared data not present")
     snap = asrel.load_as_relationships([rel_path])
     assert snap.table.num_rows == 42568 and snap.problems == []
     rels = Relationships.build(snap.table)
@@ -138,9 +136,7 @@ def test_full_as_taxonomy_degrees_agree_for_every_as() -> None:
 
 @pytest.mark.slow
 def test_full_toposcope_file() -> None:
-    path = SHARED / "toposcope_asrel_201801.txt"
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = shared_data("asrel/toposcope_asrel_201801.txt")
     snap = asrel.load_as_relationships([path])
     # 276,382 lines; 157 peerings are listed from both ends and kept once
     assert snap.table.num_rows == 276382 - 157 and snap.problems == []

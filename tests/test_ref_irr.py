@@ -1,6 +1,6 @@
 """IRR loader and lookup: real RPSL excerpts, hand-built edge cases, mutation robustness.
 
-Real inputs live in ``tests/data/ref/irr`` (excerpts of ``../shared/data/irr``, see the
+Real inputs live in ``tests/data/ref/irr`` (excerpts of ``shared/data/irr``, see the
 PROVENANCE.md there); the full shared dumps are read by the tests marked ``slow`` when present.
 Hand-built RPSL below documents one edge case per object; every line number asserted is the
 line of that text.
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import Prefix, covers, parse_prefix
 from routewatch.reference import irr
@@ -26,7 +27,6 @@ from routewatch.reference.sniff import detect
 from routewatch.schemas import IRR_AS_SETS, IRR_AUT_NUMS, IRR_ROUTES
 
 DATA = Path(__file__).parent / "data" / "ref" / "irr"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "irr"
 ROUTES = DATA / "ripe-nonauth.db.route.head.txt"
 ROUTES6 = DATA / "ripe-nonauth.db.route6.head.txt"
 AUT_NUMS = DATA / "ripe-nonauth.db.aut-num.excerpt.txt"
@@ -95,9 +95,7 @@ def test_aut_nums_with_continuation_lines_and_contacts() -> None:
 
 
 def test_aut_num_of_a_real_whois_answer_without_final_newline() -> None:
-    path = SHARED / "ripe_aut-num_AS3257.txt"
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = shared_data("irr/ripe_aut-num_AS3257.txt")
     snap = irr.load_irr_aut_nums([path])
     (row,) = snap.table.to_pylist()
     assert row["asn"] == 3257 and row["as_name"] == "GTT-BACKBONE"
@@ -517,9 +515,7 @@ def test_arbitrary_bytes_never_crash_the_parser(
     ],
 )
 def test_full_shared_dumps(name: str, table: str, count: int) -> None:
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = shared_data(f"irr/{name}")
     dump = irr.read_rpsl([path])
     assert getattr(dump, table).num_rows == count  # PROVENANCE.md object counts
     assert dump.problems == []

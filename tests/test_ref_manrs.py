@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.manrs import (
     ACTIONS,
@@ -31,13 +32,11 @@ from routewatch.reference.manrs import (
 from routewatch.reference.sniff import detect
 from routewatch.schemas import MANRS_JOINS, MANRS_OBSERVATORY, MANRS_PARTICIPANTS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "manrs"
-REAL = SHARED / "manrs-observatory_LACNIC_details_202210.csv"
+REAL = shared_data("manrs/manrs-observatory_LACNIC_details_202210.csv")
 HERE = Path(__file__).resolve().parent / "data" / "ref" / "manrs"
 EXCERPT = HERE / "manrs-observatory_LACNIC_details_202210.excerpt.csv"
 PARTICIPANTS = HERE / "manrs-participants.invented.csv"  # invented, see module docstring
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data not present")
 
 
 def test_participants_one_row_per_asn_with_areas_and_actions() -> None:
@@ -126,7 +125,6 @@ def test_observatory_excerpt_scores_and_no_data() -> None:
     assert snapshot.table.to_pylist()[1]["anti_spoofing"] is None  # empty cell = no data
 
 
-@needs_shared
 def test_real_observatory_export_loads_every_row() -> None:
     snapshot = load_observatory([REAL])
     with REAL.open(newline="") as stream:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.peeringdb import (
     CAIDA_IXP_FORMAT,
@@ -28,7 +29,6 @@ from routewatch.reference.peeringdb import (
 from routewatch.reference.sniff import detect
 from routewatch.schemas import PEERINGDB_NETWORKS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "peeringdb"
 HERE = Path(__file__).resolve().parent / "data" / "ref" / "peeringdb"
 NET = HERE / "peeringdb-api_net.json"
 IX = HERE / "peeringdb-api_ix.json"
@@ -37,7 +37,6 @@ POC = HERE / "peeringdb-api_poc.invented.json"  # invented, see module docstring
 CAIDA_IXS = HERE / "caida_ixs_201910.excerpt.jsonl"
 CAIDA_ASNS = HERE / "caida_ix-asns_201910.excerpt.jsonl"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data not present")
 
 
 def rows_by_asn(paths: list[Path]) -> dict[int, dict[str, object]]:
@@ -79,13 +78,13 @@ def test_ixp_presence_from_netixlan_with_ix_names() -> None:
     assert rows[4436]["ix_count"] == 0  # a net object without netixlans
 
 
-@needs_shared
 def test_real_netixlan_counts_distinct_ixps() -> None:
-    data = json.loads((SHARED / "peeringdb-api_netixlan.json").read_text())["data"]
+    data = json.loads(shared_data("peeringdb/peeringdb-api_netixlan.json").read_text())["data"]
     expected = {o["asn"]: {o["ix_id"] for o in data} for o in data}
     for asn in expected:
         expected[asn] = {o["ix_id"] for o in data if o["asn"] == asn}
-    rows = rows_by_asn([SHARED / "peeringdb-api_netixlan.json", SHARED / "peeringdb-api_ix.json"])
+    rows = rows_by_asn([shared_data("peeringdb/peeringdb-api_netixlan.json"),
+                        shared_data("peeringdb/peeringdb-api_ix.json")])
     assert {asn: set(row["ix_ids"]) for asn, row in rows.items()} == expected
 
 
@@ -156,9 +155,9 @@ def test_caida_ixp_dataset() -> None:
     assert rows[24206]["contact_roles"] == []
 
 
-@needs_shared
 def test_caida_real_files_load_and_count() -> None:
-    ixs, asns = SHARED / "caida_ixs_201910.json", SHARED / "caida_ix-asns_201910.json"
+    ixs = shared_data("peeringdb/caida_ixs_201910.json")
+    asns = shared_data("peeringdb/caida_ix-asns_201910.json")
     snapshot = load_caida_ixps([ixs, asns])
     members = {(o["asn"], o["ix_id"]) for o in map(json.loads, asns.read_text().splitlines())}
     assert snapshot.table.num_rows == len({asn for asn, _ in members})
@@ -166,11 +165,10 @@ def test_caida_real_files_load_and_count() -> None:
     assert detect(ixs) is CAIDA_IXP_FORMAT and detect(asns) is CAIDA_IXP_FORMAT
 
 
-@needs_shared
 @pytest.mark.parametrize("name", ["peeringdb-api_net.json", "peeringdb-api_ix.json",
                                   "peeringdb-api_netixlan.json"])
 def test_api_samples_are_detected(name: str) -> None:
-    assert detect(SHARED / name) is PEERINGDB_FORMAT
+    assert detect(shared_data(f"peeringdb/{name}")) is PEERINGDB_FORMAT
 
 
 def test_bad_caida_lines_are_reported(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _data import shared_data
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import parse_prefix
 from routewatch.reference.base import RefKind, Snapshot
@@ -37,13 +38,10 @@ from routewatch.reference.registry import (
 from routewatch.reference.sniff import detect
 from routewatch.schemas import BOGON_ASNS, BOGON_PREFIXES, DELEGATIONS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "rir"
 HERE = Path(__file__).resolve().parent / "data" / "ref" / "rir"
 LACNIC = HERE / "delegated-lacnic-extended-20230323.excerpt"
 RIPE = HERE / "delegated-ripencc-20140630.excerpt"
 APNIC = HERE / "delegated-apnic-201701.excerpt"
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data not present")
 
 #: header end dates of the shared files (the as-of date routewatch must report)
 SHARED_AS_OF = {
@@ -65,13 +63,17 @@ SHARED_AS_OF = {
 # ------------------------------------------------------------------------------------------
 
 
+def rir(name: str) -> Path:
+    """A delegated file of the shared corpus (``tests/_data.py``)."""
+    return shared_data(f"rir/{name}")
+
+
 @functools.cache
 def shared(name: str) -> Snapshot:
     """Each shared file is loaded once per test session."""
-    return load_delegations([SHARED / name])
+    return load_delegations([rir(name)])
 
 
-@needs_shared
 @pytest.mark.parametrize("name", sorted(SHARED_AS_OF))
 def test_every_shared_file_loads_cleanly(name: str) -> None:
     snapshot = shared(name)
@@ -83,20 +85,18 @@ def test_every_shared_file_loads_cleanly(name: str) -> None:
     assert set(pc.unique(snapshot.table.column("type")).to_pylist()) == {"asn", "ipv4", "ipv6"}
 
 
-@needs_shared
 @pytest.mark.parametrize("name", sorted(SHARED_AS_OF))
 def test_every_shared_file_is_detected(name: str) -> None:
-    assert detect(SHARED / name) is DELEGATED_FORMAT
+    assert detect(rir(name)) is DELEGATED_FORMAT
 
 
-@needs_shared
 def test_ipv4_ranges_split_into_cidrs_cover_exactly_the_addresses() -> None:
     table = shared("delegated-ripencc-20140630").table
     ipv4 = table.filter(pc.equal(table.column("afi"), 4))
     total = int(pc.sum(pc.power(2, pc.subtract(32, pc.cast(ipv4.column("prefix_len"),
                                                                   "int64")))).as_py())
     expected = 0
-    with (SHARED / "delegated-ripencc-20140630").open() as stream:
+    with rir("delegated-ripencc-20140630").open() as stream:
         for line in stream:
             fields = line.split("|")
             if len(fields) >= 7 and fields[2] == "ipv4" and fields[1] != "*":
@@ -190,12 +190,11 @@ def test_compressed_files_read_transparently(tmp_path: Path, compress: object) -
     )
 
 
-@needs_shared
 @pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress],
                          ids=["gzip", "bzip2", "xz"])
 def test_cut_off_compressed_file_keeps_what_was_read(tmp_path: Path, compress: object) -> None:
     assert callable(compress)
-    packed = compress((SHARED / "delegated-lacnic-extended-20230323").read_bytes())
+    packed = compress(rir("delegated-lacnic-extended-20230323").read_bytes())
     path = tmp_path / "delegated-lacnic-latest.cut"
     path.write_bytes(packed[: len(packed) // 2])
     assert detect(path) is DELEGATED_FORMAT  # the head still decompresses
@@ -301,7 +300,6 @@ def test_status_of_prefixes() -> None:
     assert status.tolist() == ["reserved", "reserved", "allocated", "", ""]
 
 
-@needs_shared
 def test_m49_covers_every_economy_in_the_shared_files() -> None:
     regions = m49_regions()
     assert len(regions) == 249
