@@ -44,25 +44,27 @@ from click.testing import CliRunner, Result
 import _golden
 from routewatch.cli.main import cli, main
 from routewatch.methodology import RW_2026_1 as METHOD
-from routewatch.metrics import AREA_READINESS, AREA_SUMMARIES
-from routewatch.metrics.bands import Band, bands_of
+from routewatch.methodology import Action, Band
+from routewatch.metrics.bands import bands_of
 from routewatch.metrics.compare import OBSERVATORY_ACTIONS, compare_with_observatory
 from routewatch.metrics.scores import (
-    ANNOUNCED_PAIRS,
-    Action,
     Window,
     compute_action_scores,
     compute_asn_metrics,
 )
 from routewatch.reference.manrs import load_observatory
 from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    AREA_READINESS,
+    AREA_SUMMARIES,
     FINDINGS,
     INCIDENTS,
     IRR_AUT_NUMS,
+    NETWORKS,
     PEERINGDB_NETWORKS,
     SPOOFABLE_PREFIXES,
 )
-from routewatch.store import NETWORKS, MonthTables, RunInfo, RunStatus, Store
+from routewatch.store import MonthTables, RunInfo, RunStatus, Store
 
 HERE = Path(__file__).resolve().parent
 EXPORT = HERE / "data" / "ref" / "manrs" / "manrs-observatory_LACNIC_details_202210.excerpt.csv"
@@ -113,7 +115,8 @@ def inputs_like(row: dict[str, object], out: dict[str, list[dict[str, object]]])
     invalid = 5 if asn == KNOWN_DISAGREEMENT else 0
     for i in range(PAIRS_PER_ASN):
         rov = "valid" if i < valid - invalid else "invalid" if i < valid else "not-found"
-        out["pairs"].append({"prefix": f"198.18.{i}.0/24", "origin_asn": asn, "peer_asns": 10,
+        out["pairs"].append({"month": OCTOBER.month, "methodology": METHOD.version,
+                             "prefix": f"198.18.{i}.0/24", "origin_asn": asn, "peer_asns": 10,
                              "rov_state": rov,
                              "irr_state": "registered" if i < registered else "not-registered"})
 

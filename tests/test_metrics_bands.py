@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from routewatch.methodology import BANDS, Band
 from routewatch.methodology import RW_2026_1 as METHOD
-from routewatch.metrics.bands import BANDS, Band, band_of, bands_of
+from routewatch.metrics.bands import band_of, bands_of
 
 
 @pytest.mark.parametrize(

@@ -9,22 +9,19 @@ import pyarrow.compute as pc
 import pytest
 
 from routewatch.methodology import RW_2026_1 as METHOD
-from routewatch.metrics.rollups import (
-    AREA_READINESS,
-    AREA_SUMMARIES,
-    ASN_AREAS,
-    asn_areas,
-    compute_rollups,
-)
+from routewatch.methodology import Action
+from routewatch.metrics.rollups import asn_areas, compute_rollups
 from routewatch.metrics.scores import (
-    ANNOUNCED_PAIRS,
-    Action,
     Window,
     compute_action_scores,
     compute_asn_metrics,
 )
 from routewatch.reference.registry import Registry
 from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    AREA_READINESS,
+    AREA_SUMMARIES,
+    ASN_AREAS,
     DELEGATIONS,
     INCIDENTS,
     IRR_AUT_NUMS,
@@ -47,8 +44,8 @@ def _incident(metric: str, asn: int, start: dt.datetime, hours: float) -> dict[s
 
 
 def _pair(prefix: str, origin: int, rov: str, irr: str) -> dict[str, object]:
-    return {"prefix": prefix, "origin_asn": origin, "peer_asns": 4, "rov_state": rov,
-            "irr_state": irr}
+    return {"month": JUNE.month, "methodology": METHOD.version, "prefix": prefix,
+            "origin_asn": origin, "peer_asns": 4, "rov_state": rov, "irr_state": irr}
 
 
 INCIDENT_ROWS = pa.Table.from_pylist(

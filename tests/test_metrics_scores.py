@@ -9,10 +9,8 @@ import pyarrow as pa
 import pytest
 
 from routewatch.methodology import RW_2026_1 as METHOD
+from routewatch.methodology import Action
 from routewatch.metrics.scores import (
-    ANNOUNCED_PAIRS,
-    ASN_METRICS,
-    Action,
     Window,
     clipped_durations,
     compute_action_scores,
@@ -22,7 +20,14 @@ from routewatch.metrics.scores import (
     m7_scores,
     weigh_incidents,
 )
-from routewatch.schemas import INCIDENTS, IRR_AUT_NUMS, PEERINGDB_NETWORKS, SPOOFABLE_PREFIXES
+from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    ASN_METRICS,
+    INCIDENTS,
+    IRR_AUT_NUMS,
+    PEERINGDB_NETWORKS,
+    SPOOFABLE_PREFIXES,
+)
 
 JUNE = Window.of("2024-06")
 T0 = dt.datetime(2024, 6, 10, tzinfo=dt.UTC)
@@ -54,8 +59,8 @@ def incidents(*rows: dict[str, object]) -> pa.Table:
 
 
 def pair(prefix: str, origin: int, rov: str, irr: str, peers: int = 5) -> dict[str, object]:
-    return {"prefix": prefix, "origin_asn": origin, "peer_asns": peers, "rov_state": rov,
-            "irr_state": irr}
+    return {"month": JUNE.month, "methodology": METHOD.version, "prefix": prefix,
+            "origin_asn": origin, "peer_asns": peers, "rov_state": rov, "irr_state": irr}
 
 
 def metrics(

@@ -22,7 +22,6 @@ from routewatch.detect.incidents import build_incidents
 from routewatch.errors import StoreError
 from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
-    ANNOUNCED_PAIRS,
     Window,
     asn_areas,
     compute_action_scores,
@@ -31,6 +30,7 @@ from routewatch.metrics import (
 )
 from routewatch.reference.registry import Registry
 from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
     DELEGATIONS,
     FINDINGS,
     INCIDENTS,
@@ -98,7 +98,8 @@ def sample_tables(month: dt.date, networks: int = 20, incidents_per_asn: int = 1
     )
     incidents = build_incidents(findings, METHOD, window.start_us, window.end_us)
     pairs = pa.Table.from_pylist(
-        [{"prefix": f"10.{i // 256}.{i % 256}.0/24", "origin_asn": asn, "peer_asns": 3,
+        [{"month": window.month, "methodology": METHOD.version,
+          "prefix": f"10.{i // 256}.{i % 256}.0/24", "origin_asn": asn, "peer_asns": 3,
           "rov_state": ("valid", "invalid", "not-found")[i % 3],
           "irr_state": "registered" if i % 2 else "not-registered"}
          for i, asn in enumerate(asns)],

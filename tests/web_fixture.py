@@ -23,7 +23,6 @@ import pyarrow as pa
 from routewatch.detect.incidents import build_incidents
 from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
-    ANNOUNCED_PAIRS,
     Window,
     asn_areas,
     compute_action_scores,
@@ -31,8 +30,15 @@ from routewatch.metrics import (
     compute_rollups,
 )
 from routewatch.reference.registry import Registry, load_delegations
-from routewatch.schemas import FINDINGS, IRR_AUT_NUMS, PEERINGDB_NETWORKS, SPOOFABLE_PREFIXES
-from routewatch.store import NETWORKS, STORED_PAIRS, MonthTables, RunInfo, RunStatus, Store
+from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    FINDINGS,
+    IRR_AUT_NUMS,
+    NETWORKS,
+    PEERINGDB_NETWORKS,
+    SPOOFABLE_PREFIXES,
+)
+from routewatch.store import MonthTables, RunInfo, RunStatus, Store
 
 __all__ = ["HIJACKER", "MONTHS", "VICTIM", "build_store", "networks"]
 
@@ -121,13 +127,15 @@ def month_tables(month: dt.date, reg: Registry, asns: list[int]) -> MonthTables:
     findings = pa.Table.from_pylist(rows, schema=FINDINGS)
     incidents = build_incidents(findings, METHOD, window.start_us, window.end_us)
     states = ("valid", "valid", "valid", "not-found", "invalid")
+    pair_stamp = {"month": month, "methodology": METHOD.version}
+    rows = [{**pair_stamp, "prefix": _prefix(i), "origin_asn": asn, "peer_asns": 3,
+             "rov_state": states[(i + shift) % len(states)] if i % 4 else "valid",
+             "irr_state": "registered" if (i + shift) % 3 else "not-registered"}
+            for i, asn in enumerate(asns)]
+    rows.append({**pair_stamp, "prefix": _prefix(asns.index(VICTIM)), "origin_asn": HIJACKER,
+                 "peer_asns": 3, "rov_state": "invalid", "irr_state": "other-origin"})
     pairs = pa.Table.from_pylist(
-        [{"prefix": _prefix(i), "origin_asn": asn, "peer_asns": 3,
-          "rov_state": states[(i + shift) % len(states)] if i % 4 else "valid",
-          "irr_state": "registered" if (i + shift) % 3 else "not-registered"}
-         for i, asn in enumerate(asns)]
-        + [{"prefix": _prefix(asns.index(VICTIM)), "origin_asn": HIJACKER, "peer_asns": 3,
-            "rov_state": "invalid", "irr_state": "other-origin"}],
+        [{**row, "rov_reason": "as" if row["rov_state"] == "invalid" else None} for row in rows],
         schema=ANNOUNCED_PAIRS,
     )
     peeringdb = pa.Table.from_pylist(
@@ -158,18 +166,10 @@ def month_tables(month: dt.date, reg: Registry, asns: list[int]) -> MonthTables:
              "name": pa.array([_name(a) for a in areas.column("asn").to_pylist()], pa.string())}
     known = {**{c: areas.column(c) for c in areas.column_names}, **stamp}
     network_rows = pa.table({c: known[c] for c in NETWORKS.names}, schema=NETWORKS)
-    m = pairs.num_rows
-    stored = pa.table({**{c: pairs.column(c) for c in pairs.column_names},
-                       "month": pa.array([month] * m, pa.date32()),
-                       "methodology": pa.array([METHOD.version] * m, pa.string()),
-                       "rov_reason": pa.array(["as" if v == "invalid" else None for v in
-                                               pairs.column("rov_state").to_pylist()],
-                                              pa.string())})
-    stored = stored.select(STORED_PAIRS.names).cast(STORED_PAIRS)
     return MonthTables(findings=findings, incidents=incidents, asn_metrics=metrics,
                        action_scores=scores, area_readiness=rollups.readiness,
                        area_summaries=rollups.summaries, networks=network_rows,
-                       announced_pairs=stored)
+                       announced_pairs=pairs)
 
 
 def build_store(path: Path) -> Store:

@@ -6,6 +6,13 @@ adding a new instance with a new ``version``, never editing an old one. Detector
 object as an argument (no global lookups), and every stored result is stamped with
 ``version``. :meth:`Methodology.describe` prints it (CLI, dashboard methodology page).
 
+The vocabulary every version shares lives here too, so that detection, scoring, the store's
+schemas, the CLI and the web app name things one way: the incident metrics
+(:data:`INCIDENT_METRICS`; which of them Action 1 scores), the actions (:class:`Action`), the
+bands (:class:`Band`) and the kinds of area scores roll up to (:data:`AREA_KINDS`). The
+published text is ``docs/METHODOLOGY.md``; its section numbers are the ones cited as
+"METHODOLOGY §n" in the code.
+
 Failure modes: :func:`methodology` raises :class:`~routewatch.errors.ConfigError` for an
 unknown version name, listing the known ones.
 """
@@ -14,13 +21,63 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from routewatch.errors import ConfigError
 
-__all__ = ["METHODOLOGIES", "RW_2026_1", "Methodology", "methodology"]
+__all__ = [
+    "AREA_KINDS",
+    "BANDS",
+    "CUSTOMER_SCORED_METRICS",
+    "INCIDENT_METRICS",
+    "METHODOLOGIES",
+    "OWN_SCORED_METRICS",
+    "RW_2026_1",
+    "UNKNOWN_AREA",
+    "Action",
+    "Band",
+    "Methodology",
+    "methodology",
+]
 
 _US_PER_MINUTE = 60_000_000
 _US_PER_HOUR = 60 * _US_PER_MINUTE
+
+# ------------------------------------------------------------------------------ vocabulary
+#: The eight Action 1 metrics (METHODOLOGY §4), in display order; a "C" metric counts against
+#: the accomplice (the AS that passed the culprit's route on), the others against the culprit.
+INCIDENT_METRICS: tuple[str, ...] = ("M1", "M1C", "M2", "M2C", "M3", "M3C", "M4", "M4C")
+#: Own metrics the Action 1 score subtracts with ``own_coefficient`` (M1 is shown, not scored).
+OWN_SCORED_METRICS: tuple[str, ...] = ("M2", "M3", "M4")
+#: Customer metrics the Action 1 score subtracts with ``customer_coefficient``.
+CUSTOMER_SCORED_METRICS: tuple[str, ...] = ("M2C", "M3C", "M4C")
+
+
+class Action(StrEnum):
+    """A scored MANRS action (Action 4 has two scores, as in the MANRS Observatory; §5)."""
+
+    FILTERING = "filtering"
+    ANTI_SPOOFING = "anti-spoofing"
+    COORDINATION = "coordination"
+    GLOBAL_VALIDATION_IRR = "global-validation-irr"
+    GLOBAL_VALIDATION_RPKI = "global-validation-rpki"
+
+
+class Band(StrEnum):
+    """A readiness band of an action score (§6); the values are the strings stored and shown."""
+
+    READY = "ready"
+    ASPIRING = "aspiring"
+    LAGGING = "lagging"
+    NO_DATA = "no-data"
+
+
+#: Bands in display order (best first, no data last).
+BANDS: tuple[Band, ...] = (Band.READY, Band.ASPIRING, Band.LAGGING, Band.NO_DATA)
+#: Kinds of area scores roll up to (§6), in display order.
+AREA_KINDS: tuple[str, ...] = ("world", "economy", "region", "sub-region", "rir", "cohort")
+#: The area of networks whose economy (or region, or RIR) is unknown.
+UNKNOWN_AREA = "unknown"
 
 
 @dataclass(frozen=True)
@@ -79,13 +136,13 @@ class Methodology:
         """Action 2 (M5) score from the number of prefixes that leaked spoofed packets."""
         return math.exp(-self.spoofer_constant * math.sqrt(prefixes))
 
-    def band(self, score: float | None) -> str:
+    def band(self, score: float | None) -> Band:
         """The band of an action score: ready, aspiring, lagging or no-data."""
         if score is None:
-            return "no-data"
+            return Band.NO_DATA
         if score >= self.ready_edge:
-            return "ready"
-        return "aspiring" if score >= self.aspiring_edge else "lagging"
+            return Band.READY
+        return Band.ASPIRING if score >= self.aspiring_edge else Band.LAGGING
 
     def describe(self) -> str:
         """The methodology as aligned ``name = value`` lines, version first."""

@@ -48,8 +48,6 @@ from routewatch.errors import FetchError, InputError, RoutewatchError
 from routewatch.ingest.report import IngestReport
 from routewatch.methodology import RW_2026_1, Methodology
 from routewatch.metrics import (
-    ASN_AREAS,
-    ASN_VISIBILITY,
     Window,
     asn_areas,
     compute_action_scores,
@@ -57,8 +55,16 @@ from routewatch.metrics import (
     compute_rollups,
 )
 from routewatch.reference.base import RefKind, Snapshot
-from routewatch.schemas import IRR_AUT_NUMS, PEERINGDB_NETWORKS, SPOOFABLE_PREFIXES
-from routewatch.store import NETWORKS, STORED_PAIRS, MonthTables, RunInfo, RunStatus, Store
+from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    ASN_AREAS,
+    ASN_VISIBILITY,
+    IRR_AUT_NUMS,
+    NETWORKS,
+    PEERINGDB_NETWORKS,
+    SPOOFABLE_PREFIXES,
+)
+from routewatch.store import MonthTables, RunInfo, RunStatus, Store
 
 if TYPE_CHECKING:
     from routewatch.reference.registry import Registry
@@ -433,13 +439,13 @@ def _ingest_to_lake(mrt: MrtInput, lake: Path) -> None:
 # ------------------------------------------------------------------------------ pairs
 def _announced_pairs(announced: _Announced, refs: References, window: Window,
                      method: Methodology) -> pa.Table:
-    """:data:`~routewatch.store.STORED_PAIRS` of the month, with ROV and IRR verdicts."""
+    """:data:`~routewatch.schemas.ANNOUNCED_PAIRS` of the month, with ROV and IRR verdicts."""
     from routewatch.reference.irr import IRR_STATES
     from routewatch.reference.rov import REASON_CODES, STATE_CODES
 
     table = announced.pairs.table()
     if table is None:
-        return STORED_PAIRS.empty_table()
+        return ANNOUNCED_PAIRS.empty_table()
     grouped = table.group_by([*_PREFIX_KEYS, "origin_asn"], use_threads=False).aggregate(
         [("peer_asn", "count_distinct")]
     ).sort_by([("prefix", "ascending"), ("origin_asn", "ascending")])
@@ -460,7 +466,7 @@ def _announced_pairs(announced: _Announced, refs: References, window: Window,
         "rov_state": rov,
         "rov_reason": reason,
         "irr_state": irr,
-    }, schema=STORED_PAIRS)  # fmt: skip
+    }, schema=ANNOUNCED_PAIRS)  # fmt: skip
 
 
 def _visibility(announced: _Announced) -> pa.Table:

@@ -1,5 +1,10 @@
 """Arrow schemas of the tables the stages hand each other — the one place they are declared.
 
+Every table that crosses a module boundary or is stored has its schema here, in the order of
+the data flow: elems (ingest), reference tables (reference), detection output (detect), and the
+tables of a month — scores, roll-ups and what the store keeps with them (metrics, store). Column
+names of the incident metrics come from :data:`routewatch.methodology.INCIDENT_METRICS`.
+
 Column names follow the BGPStream / BGPKIT "elem" vocabulary. Prefixes are carried twice: as
 text (``prefix``) for people, and as address bits + length (``prefix_hi``, ``prefix_lo``,
 ``prefix_len``, ``afi``) for joins. The address is left-aligned in 128 bits: an IPv4 address
@@ -54,7 +59,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from routewatch.methodology import INCIDENT_METRICS
+
 __all__ = [
+    "ACTION_SCORES",
+    "ANNOUNCED_PAIRS",
+    "AREA_READINESS",
+    "AREA_SUMMARIES",
+    "ASN_AREAS",
+    "ASN_METRICS",
+    "ASN_VISIBILITY",
     "ASPAS",
     "AS_ORGS",
     "AS_RELATIONSHIPS",
@@ -76,6 +90,7 @@ __all__ = [
     "MANRS_JOINS",
     "MANRS_OBSERVATORY",
     "MANRS_PARTICIPANTS",
+    "NETWORKS",
     "NETWORK_PANEL",
     "OBSERVED_PATHS",
     "ORIGINS",
@@ -603,6 +618,146 @@ ROUTE_PATHS = pa.schema(
     ],
     metadata={"routewatch.schema": "route-paths/1"},
 )
+
+# --------------------------------------------------------------------------------------------
+# The tables of a month: scores and roll-ups (computed by routewatch.metrics, METHODOLOGY
+# §4–§6) and the other tables the store keeps (routewatch.store). Every one but the two inputs
+# ASN_VISIBILITY and ASN_AREAS is stamped with its month and the methodology version.
+# --------------------------------------------------------------------------------------------
+
+
+def _month_schema(name: str, fields: list[pa.Field]) -> pa.Schema:
+    """A schema whose rows are stamped ``month`` (first day) and ``methodology`` (version)."""
+    stamps = [
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
+    ]
+    return pa.schema([*stamps, *fields], metadata={"routewatch.schema": name})
+
+
+def _counts(*names: str) -> list[pa.Field]:
+    """Non-null uint32 count columns."""
+    return [pa.field(name, pa.uint32(), nullable=False) for name in names]
+
+
+def _numbers(*names: str) -> list[pa.Field]:
+    """Nullable float64 columns (scores, shares; null = no data)."""
+    return [pa.field(name, pa.float64()) for name in names]
+
+
+#: Every (prefix, origin) pair announced in the month, with its verdicts — the rows behind
+#: M7IRR / M7RPKI, and what a report lists as the pairs to fix. ``peer_asns`` = distinct peer
+#: ASNs that saw it; ``rov_state`` is ``valid`` / ``invalid`` / ``not-found``, ``rov_reason``
+#: ``as`` / ``length`` / ``as-length`` for an invalid pair (null otherwise); ``irr_state`` is
+#: ``registered`` / ``other-origin`` / ``not-registered``.
+ANNOUNCED_PAIRS = _month_schema(
+    "announced-pairs/2",
+    [
+        pa.field("prefix", pa.string(), nullable=False),
+        pa.field("origin_asn", pa.uint32(), nullable=False),
+        pa.field("peer_asns", pa.uint32(), nullable=False),
+        pa.field("rov_state", pa.string(), nullable=False),
+        pa.field("rov_reason", pa.string()),
+        pa.field("irr_state", pa.string(), nullable=False),
+    ],
+)
+
+#: Distinct peer ASNs that saw each ASN anywhere in an AS path during the window.
+ASN_VISIBILITY = pa.schema(
+    [pa.field("asn", pa.uint32(), nullable=False), *_counts("peer_asns")],
+    metadata={"routewatch.schema": "asn-visibility/1"},
+)
+
+#: One row per measured network and month. Routing metrics (``m1`` … ``m4c``, the weight sums
+#: of METHODOLOGY §4) are null when the AS was not seen; M5 columns are null without a Spoofer
+#: test; M7 columns null when it announced nothing.
+ASN_METRICS = _month_schema(
+    "asn-metrics/1",
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("seen", pa.bool_(), nullable=False),
+        pa.field("rir_assigned", pa.bool_(), nullable=False),
+        *_numbers(*(m.lower() for m in INCIDENT_METRICS)),
+        pa.field("incidents", pa.uint32()),
+        pa.field("spoofer_tested_prefixes", pa.uint32()),
+        pa.field("spoofer_spoofable_prefixes", pa.uint32()),
+        *_numbers("m5"),
+        pa.field("contact_sources", pa.list_(pa.string()), nullable=False),
+        pa.field("m8", pa.float64(), nullable=False),
+        pa.field("pairs", pa.uint32()),
+        pa.field("pairs_rpki_valid", pa.uint32()),
+        pa.field("pairs_rpki_invalid", pa.uint32()),
+        pa.field("pairs_rpki_not_found", pa.uint32()),
+        pa.field("pairs_irr_registered", pa.uint32()),
+        *_numbers("m7irr", "m7rpki"),
+    ],
+)
+
+#: One row per measured network, month and action: the score (null = no data) and its band.
+ACTION_SCORES = _month_schema(
+    "action-scores/1",
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("action", pa.string(), nullable=False),
+        *_numbers("score"),
+        pa.field("band", pa.string(), nullable=False),
+    ],
+)
+
+_AREA_FIELDS = [
+    pa.field("economy", pa.string()),
+    pa.field("region", pa.string()),
+    pa.field("sub_region", pa.string()),
+    pa.field("rir", pa.string()),
+    pa.field("manrs", pa.bool_(), nullable=False),
+    pa.field("rpki_signer", pa.bool_(), nullable=False),
+]
+
+#: The areas of each ASN: economy (RIR delegation country), M49 region and sub-region, RIR,
+#: and the two cohort flags (MANRS participant as of the month; at least one VRP).
+ASN_AREAS = pa.schema(
+    [pa.field("asn", pa.uint32(), nullable=False), *_AREA_FIELDS],
+    metadata={"routewatch.schema": "asn-areas/1"},
+)
+
+#: Who each measured network is, per month: name (PeeringDB) and the areas of
+#: :data:`ASN_AREAS` (METHODOLOGY §6).
+NETWORKS = _month_schema(
+    "networks/1",
+    [pa.field("asn", pa.uint32(), nullable=False), pa.field("name", pa.string()), *_AREA_FIELDS],
+)
+
+_AREA_KEY = [
+    pa.field("area_kind", pa.string(), nullable=False),
+    pa.field("area", pa.string(), nullable=False),
+]
+
+#: Readiness of an area per action (shares exclude no-data; null when nobody has data).
+AREA_READINESS = _month_schema(
+    "area-readiness/1",
+    [
+        *_AREA_KEY,
+        pa.field("action", pa.string(), nullable=False),
+        *_counts("networks", "ready", "aspiring", "lagging", "no_data"),
+        *_numbers("ready_share", "aspiring_share", "lagging_share", "mean_score"),
+        *_numbers("ready_share_change"),
+    ],
+)
+
+#: State of routing security of an area (shares null when the area announced nothing).
+AREA_SUMMARIES = _month_schema(
+    "area-summaries/1",
+    [
+        *_AREA_KEY,
+        *_counts("networks", *(f"incidents_{m.lower()}" for m in INCIDENT_METRICS)),
+        *_counts("networks_involved"),
+        *_numbers("incidents_per_100_networks"),
+        pa.field("pairs", pa.uint64(), nullable=False),
+        *_numbers("rpki_valid_share", "rpki_invalid_share", "rpki_not_found_share"),
+        *_numbers("irr_registered_share"),
+    ],
+)
+
 
 # ------------------------------------------------------------------------------ impact
 #: One network in one month, as the impact analysis reads it (metrics.impact.network_panel):

@@ -28,8 +28,7 @@ from routewatch.cli.report import (
     parse_month,
 )
 from routewatch.errors import InputError
-from routewatch.methodology import Methodology, methodology
-from routewatch.metrics.bands import BANDS
+from routewatch.methodology import BANDS, Methodology, methodology
 from routewatch.metrics.compare import (
     OBSERVATORY_ACTIONS,
     OBSERVATORY_HEADERS,

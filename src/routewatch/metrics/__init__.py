@@ -16,42 +16,27 @@ Across months (read from the store by the caller, not part of a month's run)::
                                           └► impact.did_impact (joined / started signing)
 
 Everything here is pure (no I/O, no clock): Arrow tables and the methodology object in,
-Arrow tables out, each row stamped with the month and the methodology version. The store
-(:mod:`routewatch.store`) persists the outputs.
+Arrow tables out, each row stamped with the month and the methodology version. The schemas
+(upper-case names above) live in :mod:`routewatch.schemas`; metric names, actions, bands and
+constants in :mod:`routewatch.methodology`. The store (:mod:`routewatch.store`) persists the
+outputs.
 """
 
 from __future__ import annotations
 
-from routewatch.metrics.bands import BANDS, Band, band_of, bands_of
-from routewatch.metrics.rollups import (
-    AREA_READINESS,
-    AREA_SUMMARIES,
-    ASN_AREAS,
-    Rollups,
-    asn_areas,
-    compute_rollups,
-)
+from routewatch.methodology import BANDS, INCIDENT_METRICS, Action, Band
+from routewatch.metrics.bands import band_of, bands_of
+from routewatch.metrics.rollups import Rollups, asn_areas, compute_rollups
 from routewatch.metrics.scores import (
-    ACTION_SCORES,
-    ANNOUNCED_PAIRS,
-    ASN_METRICS,
-    ASN_VISIBILITY,
-    INCIDENT_METRICS,
-    Action,
     Window,
     compute_action_scores,
     compute_asn_metrics,
     weigh_incidents,
 )
 
+# BANDS, INCIDENT_METRICS, Action and Band are routewatch.methodology's, re-exported for web/
+# until it imports them from there.
 __all__ = [
-    "ACTION_SCORES",
-    "ANNOUNCED_PAIRS",
-    "AREA_READINESS",
-    "AREA_SUMMARIES",
-    "ASN_AREAS",
-    "ASN_METRICS",
-    "ASN_VISIBILITY",
     "BANDS",
     "INCIDENT_METRICS",
     "Action",

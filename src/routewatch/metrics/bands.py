@@ -5,36 +5,22 @@ Role: map a score in 0..1 (or no score) to its band. ``ready`` ≥ ``ready_edge`
 band of its own that is never counted as lagging and is left out of every share.
 
 Inputs: scores as a Python float / ``None`` or an Arrow array of float64 with nulls; the edges
-come from the methodology object. Output: :class:`Band` values (their wire strings). Pure.
+come from the methodology object. Output: :class:`~routewatch.methodology.Band` values (their
+wire strings). Pure.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import numpy as np
 import pyarrow as pa
 
-from routewatch.methodology import Methodology
+from routewatch.methodology import Band, Methodology
 
-__all__ = ["BANDS", "SCORE_DECIMALS", "Band", "band_of", "bands_of", "round_score"]
+__all__ = ["SCORE_DECIMALS", "band_of", "bands_of", "round_score"]
 
 #: Scores are rounded to this many decimals before banding and storing, so floating-point
 #: noise (1 − 0.1 × 0.3 …) never moves a network across a band edge.
 SCORE_DECIMALS = 10
-
-
-class Band(StrEnum):
-    """A readiness band; the values are the strings stored and shown."""
-
-    READY = "ready"
-    ASPIRING = "aspiring"
-    LAGGING = "lagging"
-    NO_DATA = "no-data"
-
-
-#: Bands in display order (best first, no data last).
-BANDS: tuple[Band, ...] = (Band.READY, Band.ASPIRING, Band.LAGGING, Band.NO_DATA)
 
 
 def round_score(score: float) -> float:
@@ -46,7 +32,7 @@ def band_of(score: float | None, method: Methodology) -> Band:
     """The band of one score (``None`` = no data)."""
     if score is None:
         return Band.NO_DATA
-    return Band(method.band(round_score(score)))
+    return method.band(round_score(score))
 
 
 def bands_of(scores: pa.Array | pa.ChunkedArray, method: Methodology) -> pa.Array:

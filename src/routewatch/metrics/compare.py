@@ -2,7 +2,7 @@
 
 Role: the readiness check of routewatch against the model it follows. For one month and a
 set of economies, :func:`compare_with_observatory` joins routewatch's
-:data:`~routewatch.metrics.scores.ACTION_SCORES` with the Observatory's per-ASN "details"
+:data:`~routewatch.schemas.ACTION_SCORES` with the Observatory's per-ASN "details"
 export (:data:`~routewatch.schemas.MANRS_OBSERVATORY`, loaded by
 :func:`routewatch.reference.manrs.load_observatory`) and says, per action, which ASNs both
 measured, which only one did, how often the two bands agree (with the full confusion matrix
@@ -49,9 +49,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from routewatch.methodology import Methodology
-from routewatch.metrics.bands import BANDS, Band, band_of, round_score
-from routewatch.metrics.scores import Action
+from routewatch.methodology import BANDS, Action, Band, Methodology
+from routewatch.metrics.bands import band_of, round_score
 
 __all__ = [
     "EXPORT_RESOLUTION",

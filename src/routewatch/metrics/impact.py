@@ -48,10 +48,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.methodology import Methodology
-from routewatch.metrics.bands import Band, bands_of
+from routewatch.methodology import Action, Band, Methodology
+from routewatch.metrics.bands import bands_of
 from routewatch.metrics.rollups import COHORTS
-from routewatch.metrics.scores import Action
 from routewatch.metrics.trends import Better
 from routewatch.schemas import COHORT_IMPACT, DID_IMPACT, NETWORK_PANEL
 

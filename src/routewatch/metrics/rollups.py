@@ -1,14 +1,16 @@
 """Roll-ups of per-ASN scores to economies, regions, RIRs and cohorts (METHODOLOGY §6).
 
-Role: from one month's :data:`~routewatch.metrics.scores.ASN_METRICS`,
-:data:`~routewatch.metrics.scores.ACTION_SCORES` and incidents, and the area of every ASN
-(:data:`ASN_AREAS`, built by :func:`asn_areas`), compute
+Role: from one month's :data:`~routewatch.schemas.ASN_METRICS`,
+:data:`~routewatch.schemas.ACTION_SCORES` and incidents, and the area of every ASN
+(:data:`~routewatch.schemas.ASN_AREAS`, built by :func:`asn_areas`), compute
 
-- :data:`AREA_READINESS` — per area and action: networks in each band, band shares (no-data
-  shown but excluded from the shares), mean score (over networks with data), and the change
-  of the ready share since the previous month (from the previous month's table);
-- :data:`AREA_SUMMARIES` — per area, the state of routing security: incidents by metric
-  whose counted AS is in the area (the culprit for M1…M4, the accomplice for M1C…M4C),
+- :data:`~routewatch.schemas.AREA_READINESS` — per area and action: networks in each band,
+  band shares (no-data shown but excluded from the shares), mean score (over networks with
+  data), and the change of the ready share since the previous month (from the previous
+  month's table);
+- :data:`~routewatch.schemas.AREA_SUMMARIES` — per area, the state of routing security:
+  incidents by metric whose counted AS is in the area (the culprit for M1…M4, the accomplice
+  for M1C…M4C),
   networks involved (ASes with at least one such incident), incidents per 100 measured
   networks (own metrics M1…M4), and the shares of the area's announced pairs that are RPKI
   valid / invalid / not-found and IRR registered.
@@ -32,16 +34,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.methodology import Methodology
-from routewatch.metrics.bands import Band
-from routewatch.metrics.scores import INCIDENT_METRICS, Window, weigh_incidents
+from routewatch.methodology import AREA_KINDS, INCIDENT_METRICS, UNKNOWN_AREA, Band, Methodology
+from routewatch.metrics.scores import Window, weigh_incidents
 from routewatch.reference.registry import Registry
+from routewatch.schemas import AREA_READINESS, AREA_SUMMARIES, ASN_AREAS
 
+# AREA_KINDS and UNKNOWN_AREA are routewatch.methodology's, re-exported for web/ until it
+# imports them from there.
 __all__ = [
     "AREA_KINDS",
-    "AREA_READINESS",
-    "AREA_SUMMARIES",
-    "ASN_AREAS",
     "COHORTS",
     "UNKNOWN_AREA",
     "Rollups",
@@ -49,80 +50,19 @@ __all__ = [
     "compute_rollups",
 ]
 
-#: Label of the area of ASNs whose economy (or region, or RIR) is unknown.
-UNKNOWN_AREA = "unknown"
-#: Area kinds in display order.
-AREA_KINDS: tuple[str, ...] = ("world", "economy", "region", "sub-region", "rir", "cohort")
-#: Cohort names: (member, rest) per cohort flag of :data:`ASN_AREAS`.
+#: Cohort names: (member, rest) per cohort flag of :data:`~routewatch.schemas.ASN_AREAS`.
 COHORTS: dict[str, tuple[str, str]] = {
     "manrs": ("manrs", "non-manrs"),
     "rpki_signer": ("rpki-signer", "rpki-non-signer"),
 }
-_OWN_METRICS = ("M1", "M2", "M3", "M4")
-
-#: The areas of each ASN: economy (RIR delegation country), M49 region and sub-region, RIR,
-#: and the two cohort flags (MANRS participant as of the month; at least one VRP).
-ASN_AREAS = pa.schema(
-    [
-        pa.field("asn", pa.uint32(), nullable=False),
-        pa.field("economy", pa.string()),
-        pa.field("region", pa.string()),
-        pa.field("sub_region", pa.string()),
-        pa.field("rir", pa.string()),
-        pa.field("manrs", pa.bool_(), nullable=False),
-        pa.field("rpki_signer", pa.bool_(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "asn-areas/1"},
-)
-
-_AREA_KEY = [
-    pa.field("month", pa.date32(), nullable=False),
-    pa.field("methodology", pa.string(), nullable=False),
-    pa.field("area_kind", pa.string(), nullable=False),
-    pa.field("area", pa.string(), nullable=False),
-]
-
-#: Readiness of an area per action (shares exclude no-data; null when nobody has data).
-AREA_READINESS = pa.schema(
-    [
-        *_AREA_KEY,
-        pa.field("action", pa.string(), nullable=False),
-        pa.field("networks", pa.uint32(), nullable=False),
-        pa.field("ready", pa.uint32(), nullable=False),
-        pa.field("aspiring", pa.uint32(), nullable=False),
-        pa.field("lagging", pa.uint32(), nullable=False),
-        pa.field("no_data", pa.uint32(), nullable=False),
-        pa.field("ready_share", pa.float64()),
-        pa.field("aspiring_share", pa.float64()),
-        pa.field("lagging_share", pa.float64()),
-        pa.field("mean_score", pa.float64()),
-        pa.field("ready_share_change", pa.float64()),
-    ],
-    metadata={"routewatch.schema": "area-readiness/1"},
-)
-
-#: State of routing security of an area (shares null when the area announced nothing).
-AREA_SUMMARIES = pa.schema(
-    [
-        *_AREA_KEY,
-        pa.field("networks", pa.uint32(), nullable=False),
-        *[pa.field(f"incidents_{m.lower()}", pa.uint32(), nullable=False)
-          for m in INCIDENT_METRICS],
-        pa.field("networks_involved", pa.uint32(), nullable=False),
-        pa.field("incidents_per_100_networks", pa.float64()),
-        pa.field("pairs", pa.uint64(), nullable=False),
-        pa.field("rpki_valid_share", pa.float64()),
-        pa.field("rpki_invalid_share", pa.float64()),
-        pa.field("rpki_not_found_share", pa.float64()),
-        pa.field("irr_registered_share", pa.float64()),
-    ],
-    metadata={"routewatch.schema": "area-summaries/1"},
-)
+#: Metrics counted against the culprit itself (M1…M4; the "C" ones go to the accomplice).
+_OWN_METRICS = tuple(m for m in INCIDENT_METRICS if not m.endswith("C"))
 
 
 @dataclass(frozen=True)
 class Rollups:
-    """The two roll-up tables of one month: :data:`AREA_READINESS`, :data:`AREA_SUMMARIES`."""
+    """The two roll-up tables of one month: readiness and summaries (schemas
+    :data:`~routewatch.schemas.AREA_READINESS`, :data:`~routewatch.schemas.AREA_SUMMARIES`)."""
 
     readiness: pa.Table
     summaries: pa.Table
@@ -136,8 +76,8 @@ def asn_areas(
     manrs_asns: Iterable[int] = (),
     signer_asns: Iterable[int] = (),
 ) -> pa.Table:
-    """:data:`ASN_AREAS` of ``asns`` from the RIR delegations, MANRS participants (as of the
-    month) and the ASNs of the month's VRPs (AS0 is not a signer)."""
+    """:data:`~routewatch.schemas.ASN_AREAS` of ``asns`` from the RIR delegations, MANRS
+    participants (as of the month) and the ASNs of the month's VRPs (AS0 is not a signer)."""
     query = np.unique(np.asarray(list(asns) if not isinstance(asns, np.ndarray) else asns,
                                  dtype=np.uint32))
     found = registry.economy_of(query)

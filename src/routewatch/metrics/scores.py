@@ -1,7 +1,9 @@
 """Per-ASN metrics and action scores for one month (METHODOLOGY §4–§6).
 
 Role: turn detection's incidents and the month's reference data into one row per measured
-network (:data:`ASN_METRICS`) and one row per network and action (:data:`ACTION_SCORES`).
+network (:data:`~routewatch.schemas.ASN_METRICS`) and one row per network and action
+(:data:`~routewatch.schemas.ACTION_SCORES`). The schemas live in :mod:`routewatch.schemas`,
+the metric names, actions and scoring constants in :mod:`routewatch.methodology`.
 
 Inputs (Arrow tables; every one may be empty):
 
@@ -10,10 +12,11 @@ Inputs (Arrow tables; every one may be empty):
   ``end`` (null = still open) and ``peak_visibility`` are read; duration and weight are
   recomputed here from ``start`` / ``end`` clipped to the window, so any incident table works.
   Metrics other than M1…M4C (``rpki-invalid``, administrative bogons) are ignored.
-- ``pairs`` — :data:`ANNOUNCED_PAIRS`: every (prefix, origin) pair announced in the window
-  with its ROV and IRR verdicts and how many distinct peer ASNs saw it.
-- ``visibility`` — :data:`ASN_VISIBILITY` (optional): distinct peer ASNs that saw each ASN
-  anywhere in a path; without it the origins of ``pairs`` are used.
+- ``pairs`` — :data:`routewatch.schemas.ANNOUNCED_PAIRS`: every (prefix, origin) pair
+  announced in the window with its ROV and IRR verdicts and how many distinct peer ASNs saw
+  it (only ``prefix``, ``origin_asn``, ``peer_asns``, ``rov_state`` and ``irr_state`` are read).
+- ``visibility`` — :data:`routewatch.schemas.ASN_VISIBILITY` (optional): distinct peer ASNs
+  that saw each ASN anywhere in a path; without it the origins of ``pairs`` are used.
 - ``spoofer`` — :data:`routewatch.schemas.SPOOFABLE_PREFIXES` (rows of other months ignored).
 - ``peeringdb`` — :data:`routewatch.schemas.PEERINGDB_NETWORKS`; ``aut_nums`` —
   :data:`routewatch.schemas.IRR_AUT_NUMS` (only authoritative, i.e. RIR-run, registries count).
@@ -33,22 +36,26 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.methodology import Methodology
+from routewatch.methodology import (
+    CUSTOMER_SCORED_METRICS,
+    INCIDENT_METRICS,
+    OWN_SCORED_METRICS,
+    Action,
+    Methodology,
+)
 from routewatch.metrics.bands import bands_of, round_score
 from routewatch.reference.peeringdb import COORDINATION_ROLES
+from routewatch.schemas import ACTION_SCORES, ASN_METRICS, ASN_VISIBILITY
 
+# INCIDENT_METRICS and Action are routewatch.methodology's, re-exported for web/ until it
+# imports them from there.
 __all__ = [
-    "ACTION_SCORES",
-    "ANNOUNCED_PAIRS",
-    "ASN_METRICS",
-    "ASN_VISIBILITY",
     "INCIDENT_METRICS",
     "REGISTRY_CONTACT_ROLES",
     "Action",
@@ -63,92 +70,11 @@ __all__ = [
     "weigh_incidents",
 ]
 
-#: The eight Action 1 metrics, in display order; the "C" ones go to the accomplice.
-INCIDENT_METRICS: tuple[str, ...] = ("M1", "M1C", "M2", "M2C", "M3", "M3C", "M4", "M4C")
-_OWN_SCORED = ("M2", "M3", "M4")
-_CUSTOMER_SCORED = ("M2C", "M3C", "M4C")
-
 #: aut-num contact attributes that count for M8 (abuse-c alone does not; notify is an
 #: update-notification address, not a contact).
 REGISTRY_CONTACT_ROLES: frozenset[str] = frozenset({"admin-c", "tech-c"})
 
 _US_PER_S = 1_000_000
-
-
-class Action(StrEnum):
-    """A scored MANRS action (Action 4 has two scores, as in the MANRS Observatory)."""
-
-    FILTERING = "filtering"
-    ANTI_SPOOFING = "anti-spoofing"
-    COORDINATION = "coordination"
-    GLOBAL_VALIDATION_IRR = "global-validation-irr"
-    GLOBAL_VALIDATION_RPKI = "global-validation-rpki"
-
-
-#: Every (prefix, origin) pair announced in the window, one row per pair. ``rov_state`` is
-#: ``valid`` / ``invalid`` / ``not-found``; ``irr_state`` is ``registered`` /
-#: ``other-origin`` / ``not-registered``; ``peer_asns`` = distinct peer ASNs that saw it.
-ANNOUNCED_PAIRS = pa.schema(
-    [
-        pa.field("prefix", pa.string(), nullable=False),
-        pa.field("origin_asn", pa.uint32(), nullable=False),
-        pa.field("peer_asns", pa.uint32(), nullable=False),
-        pa.field("rov_state", pa.string(), nullable=False),
-        pa.field("irr_state", pa.string(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "announced-pairs/1"},
-)
-
-#: Distinct peer ASNs that saw each ASN anywhere in an AS path during the window.
-ASN_VISIBILITY = pa.schema(
-    [
-        pa.field("asn", pa.uint32(), nullable=False),
-        pa.field("peer_asns", pa.uint32(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "asn-visibility/1"},
-)
-
-_METRIC_FIELDS = [pa.field(m.lower(), pa.float64()) for m in INCIDENT_METRICS]
-
-#: One row per measured network and month. Routing metrics are null when the AS was not
-#: seen; M5 columns are null without a Spoofer test; M7 columns null when nothing announced.
-ASN_METRICS = pa.schema(
-    [
-        pa.field("month", pa.date32(), nullable=False),
-        pa.field("methodology", pa.string(), nullable=False),
-        pa.field("asn", pa.uint32(), nullable=False),
-        pa.field("seen", pa.bool_(), nullable=False),
-        pa.field("rir_assigned", pa.bool_(), nullable=False),
-        *_METRIC_FIELDS,
-        pa.field("incidents", pa.uint32()),
-        pa.field("spoofer_tested_prefixes", pa.uint32()),
-        pa.field("spoofer_spoofable_prefixes", pa.uint32()),
-        pa.field("m5", pa.float64()),
-        pa.field("contact_sources", pa.list_(pa.string()), nullable=False),
-        pa.field("m8", pa.float64(), nullable=False),
-        pa.field("pairs", pa.uint32()),
-        pa.field("pairs_rpki_valid", pa.uint32()),
-        pa.field("pairs_rpki_invalid", pa.uint32()),
-        pa.field("pairs_rpki_not_found", pa.uint32()),
-        pa.field("pairs_irr_registered", pa.uint32()),
-        pa.field("m7irr", pa.float64()),
-        pa.field("m7rpki", pa.float64()),
-    ],
-    metadata={"routewatch.schema": "asn-metrics/1"},
-)
-
-#: One row per measured network, month and action: the score (null = no data) and its band.
-ACTION_SCORES = pa.schema(
-    [
-        pa.field("month", pa.date32(), nullable=False),
-        pa.field("methodology", pa.string(), nullable=False),
-        pa.field("asn", pa.uint32(), nullable=False),
-        pa.field("action", pa.string(), nullable=False),
-        pa.field("score", pa.float64()),
-        pa.field("band", pa.string(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "action-scores/1"},
-)
 
 
 @dataclass(frozen=True)
@@ -452,8 +378,8 @@ def _pair_columns(counts: dict[str, npt.NDArray[np.int64]], seen: npt.NDArray[np
 def compute_action_scores(asn_metrics: pa.Table, method: Methodology) -> pa.Table:
     """:data:`ACTION_SCORES` from :data:`ASN_METRICS`: five scores per network, with bands."""
     n = asn_metrics.num_rows
-    own = _sum_columns(asn_metrics, _OWN_SCORED)
-    customers = _sum_columns(asn_metrics, _CUSTOMER_SCORED)
+    own = _sum_columns(asn_metrics, OWN_SCORED_METRICS)
+    customers = _sum_columns(asn_metrics, CUSTOMER_SCORED_METRICS)
     filtering = [
         None if o is None or c is None else round_score(method.action1_score(o, c))
         for o, c in zip(own, customers, strict=True)

@@ -21,13 +21,11 @@ from routewatch.store.db import TABLES, Store
 from routewatch.store.export import ExportFormat, export_month
 from routewatch.store.lake import query_lake, read_elems
 from routewatch.store.migrations import CURRENT_VERSION, MIGRATIONS
-from routewatch.store.snapshot import NETWORKS, STORED_PAIRS, MonthTables, RunInfo, RunStatus
+from routewatch.store.snapshot import MonthTables, RunInfo, RunStatus
 
 __all__ = [
     "CURRENT_VERSION",
     "MIGRATIONS",
-    "NETWORKS",
-    "STORED_PAIRS",
     "TABLES",
     "ExportFormat",
     "MonthTables",

@@ -7,12 +7,11 @@ snapshot appear at once to readers, or not at all). Writing the same month twice
 same rows, never duplicates. ``runs`` keeps history: one row per run id (a run id written
 again replaces its row), so failed and partial runs stay visible.
 
-Inputs: a :class:`MonthTables` of Arrow tables — ``findings`` (:data:`~routewatch.schemas.
-FINDINGS`), ``incidents`` (:data:`~routewatch.schemas.INCIDENTS`), ``asn_metrics``,
-``action_scores``, ``area_readiness``, ``area_summaries`` (schemas in
-:mod:`routewatch.metrics`), ``networks`` and ``announced_pairs`` (:data:`NETWORKS`,
-:data:`STORED_PAIRS`; empty by default) — and a :class:`RunInfo`. Findings and incidents
-get the month column here; the other tables carry it.
+Inputs: a :class:`MonthTables` of Arrow tables — ``findings``, ``incidents``,
+``asn_metrics``, ``action_scores``, ``area_readiness``, ``area_summaries``, ``networks`` and
+``announced_pairs`` (the last two empty by default), each with the schema of the same name in
+:mod:`routewatch.schemas` — and a :class:`RunInfo`. Findings and incidents get the month
+column here; the other tables carry it.
 
 Failure modes (:class:`~routewatch.errors.StoreError`, nothing written): a row stamped with
 another month or another methodology version than the run's; a table whose columns do not
@@ -34,10 +33,9 @@ import pyarrow.compute as pc
 
 from routewatch import __version__
 from routewatch.errors import StoreError
+from routewatch.schemas import ANNOUNCED_PAIRS, NETWORKS
 
 __all__ = [
-    "NETWORKS",
-    "STORED_PAIRS",
     "MonthTables",
     "RunInfo",
     "RunStatus",
@@ -76,42 +74,6 @@ class RunInfo:
     routewatch_version: str = __version__
 
 
-#: Who each measured network is, per month: name (PeeringDB), economy (RIR delegation),
-#: UN M49 region and sub-region, RIR, and the two cohort flags (METHODOLOGY §6).
-NETWORKS = pa.schema(
-    [
-        pa.field("month", pa.date32(), nullable=False),
-        pa.field("methodology", pa.string(), nullable=False),
-        pa.field("asn", pa.uint32(), nullable=False),
-        pa.field("name", pa.string()),
-        pa.field("economy", pa.string()),
-        pa.field("region", pa.string()),
-        pa.field("sub_region", pa.string()),
-        pa.field("rir", pa.string()),
-        pa.field("manrs", pa.bool_(), nullable=False),
-        pa.field("rpki_signer", pa.bool_(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "networks/1"},
-)
-
-#: Every (prefix, origin) pair announced in the month with its verdicts — the rows behind
-#: M7IRR / M7RPKI, kept so a report can say which pair to fix. ``rov_reason`` is
-#: ``as`` / ``length`` / ``as-length`` for invalid pairs, else ``none``.
-STORED_PAIRS = pa.schema(
-    [
-        pa.field("month", pa.date32(), nullable=False),
-        pa.field("methodology", pa.string(), nullable=False),
-        pa.field("prefix", pa.string(), nullable=False),
-        pa.field("origin_asn", pa.uint32(), nullable=False),
-        pa.field("peer_asns", pa.uint32(), nullable=False),
-        pa.field("rov_state", pa.string(), nullable=False),
-        pa.field("rov_reason", pa.string()),
-        pa.field("irr_state", pa.string(), nullable=False),
-    ],
-    metadata={"routewatch.schema": "announced-pairs-stored/1"},
-)
-
-
 @dataclass(frozen=True)
 class MonthTables:
     """The tables of one month's snapshot (each may be empty)."""
@@ -122,10 +84,11 @@ class MonthTables:
     action_scores: pa.Table
     area_readiness: pa.Table
     area_summaries: pa.Table
-    #: per ASN: name, economy, region, RIR, cohorts (``routewatch.pipeline.NETWORKS``)
+    #: per ASN: name, economy, region, RIR, cohorts (:data:`~routewatch.schemas.NETWORKS`)
     networks: pa.Table = field(default_factory=NETWORKS.empty_table)
-    #: every announced (prefix, origin) pair with its verdicts (:data:`STORED_PAIRS`)
-    announced_pairs: pa.Table = field(default_factory=STORED_PAIRS.empty_table)
+    #: every announced (prefix, origin) pair with its verdicts
+    #: (:data:`~routewatch.schemas.ANNOUNCED_PAIRS`)
+    announced_pairs: pa.Table = field(default_factory=ANNOUNCED_PAIRS.empty_table)
 
     def items(self) -> list[tuple[str, pa.Table]]:
         """(table name, table) in write order."""
