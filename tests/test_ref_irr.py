@@ -278,20 +278,6 @@ def test_problem_list_is_capped(tmp_path: Path) -> None:
     assert len(dump.problems) == 11 and dump.problems[-1].detail == "40 more problems not listed"
 
 
-@pytest.mark.parametrize(
-    ("text", "asn"),
-    [("AS64496", 64496), ("as1", 1), ("AS4294967295", 4294967295), ("AS1.0", 65536)],
-)
-def test_parse_asn(text: str, asn: int) -> None:
-    assert irr.parse_asn(text) == asn
-
-
-@pytest.mark.parametrize("text", ["64496", "AS", "AS-FOO", "AS4294967296", "AS1.65536", "ASx1"])
-def test_parse_asn_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="AS number"):
-        irr.parse_asn(text)
-
-
 # --------------------------------------------------------------------------------------------
 # Lookup
 # --------------------------------------------------------------------------------------------

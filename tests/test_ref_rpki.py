@@ -26,7 +26,6 @@ from routewatch.reference.rpki import (
     load_routinator_csv,
     load_routinator_json,
     load_rpki_client_json,
-    parse_asn,
 )
 from routewatch.reference.sniff import detect
 from routewatch.schemas import ASPAS, VRPS
@@ -210,17 +209,6 @@ def test_as_of_from_name_variants() -> None:
     assert as_of_from_name("x_2017-04-13T170202Z.txt") == dt.date(2017, 4, 13)
     assert as_of_from_name("vrps.json") is None
     assert as_of_from_name("x_20221399.csv") is None
-
-
-@pytest.mark.parametrize(("text", "asn"), [("AS123", 123), ("123", 123), (4294967295, 4294967295)])
-def test_parse_asn(text: object, asn: int) -> None:
-    assert parse_asn(text) == asn
-
-
-@pytest.mark.parametrize("bad", ["AS", "ASx", "-1", "4294967296", True, "12 3"])
-def test_parse_asn_refuses(bad: object) -> None:
-    with pytest.raises(ValueError, match="ASN"):
-        parse_asn(bad)
 
 
 # --- the vectorised path equals the row-by-row path ----------------------------------------------

@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from routewatch.asns import Notation, parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import (
     Format,
@@ -167,10 +168,16 @@ def _data_lines(path: Path, problems: ProblemLog) -> Iterator[tuple[int, str]]:
             problems.add(path.name, number + 1, f"compressed stream is cut off or corrupt: {exc}")
 
 
-def _asn(text: str) -> int:
+def _asn(value: object) -> int:
+    """An AS number as CAIDA writes it: plain digits (:func:`~routewatch.asns.parse_asn`)."""
+    return parse_asn(value, notation=Notation.ASPLAIN)
+
+
+def _uint32(text: str) -> int:
+    """A count that fits the uint32 columns it goes to."""
     value = int(text)
     if not 0 <= value <= _MAX_ASN:
-        raise ValueError(f"AS number out of range: {text}")
+        raise ValueError(f"number out of range: {text}")
     return value
 
 
@@ -490,7 +497,7 @@ def _org_record_json(obj: dict[str, object], file: str, number: int) -> _Org | _
         asn = obj.get("asn")
         if isinstance(asn, bool) or not isinstance(asn, int | str):
             raise ValueError(f"asn {asn!r} is not an AS number")
-        return _Aut(_asn(str(asn)), org_id, _json_text(obj.get("name")),
+        return _Aut(_asn(asn), org_id, _json_text(obj.get("name")),
                     _json_text(obj.get("source")), file, number)  # fmt: skip
     raise ValueError(f"type {kind!r} is neither 'Organization' nor 'ASN'")
 
@@ -587,7 +594,7 @@ def read_as_taxonomy(
             try:
                 if len(fields) != 8 or fields[7] not in AS_TAXONOMY_CLASSES:
                     raise ValueError("expected 8 tab-separated fields ending in an AS class")
-                counts = [_asn(f) for f in fields[2:7]]
+                counts = [_uint32(f) for f in fields[2:7]]
                 rows.append((_asn(fields[0]), fields[1] or None, *counts, fields[7]))
             except ValueError as exc:
                 problems.add(path.name, number, f"{exc}: {text[:60]!r}")

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from routewatch.asns import Notation, parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import format_prefix, mask_words, parse_prefix
 from routewatch.reference.base import (
@@ -66,7 +67,6 @@ __all__ = [
     "load_irr_as_sets",
     "load_irr_aut_nums",
     "load_irr_routes",
-    "parse_asn",
     "read_rpsl",
 ]
 
@@ -97,10 +97,8 @@ _KEPT = frozenset(
     }
 )
 _ATTR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
-_ASN = re.compile(r"AS(\d+)(?:\.(\d+))?\Z", re.IGNORECASE)
 _CHANGED_DATE = re.compile(r"(\d{8})\s*\Z")
 _SPLIT_LIST = re.compile(r"[\s,]+")
-_MAX_ASN = 0xFFFFFFFF
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,18 +197,6 @@ def _rpsl_objects(
 # ---------------------------------------------------------------------------------------------
 # Objects to rows
 # ---------------------------------------------------------------------------------------------
-
-
-def parse_asn(text: str) -> int:
-    """``AS64496`` (or asdot ``AS1.10``) to an integer; ValueError for anything else."""
-    match = _ASN.match(text.strip())
-    if not match:
-        raise ValueError(f"not an AS number: {text!r} (expected AS<number>)")
-    high, low = match.groups()
-    asn = int(high) * 65536 + int(low) if low is not None else int(high)
-    if (low is not None and (int(high) > 65535 or int(low) > 65535)) or asn > _MAX_ASN:
-        raise ValueError(f"AS number out of range: {text!r}")
-    return asn
 
 
 def _timestamp(obj: RpslObject) -> int | None:
@@ -319,7 +305,7 @@ class _Builder:
             )
             return
         try:
-            asn = parse_asn(origin[0])
+            asn = parse_asn(origin[0], notation=Notation.AS_PREFIX)
         except ValueError as exc:
             self.problems.add(obj.file, origin[1], f"{obj.cls} {key[0]}: origin: {exc}")
             return
@@ -343,7 +329,7 @@ class _Builder:
         key = obj.first("aut-num")
         assert key is not None  # the class attribute is always kept
         try:
-            asn = parse_asn(key[0])
+            asn = parse_asn(key[0], notation=Notation.AS_PREFIX)
         except ValueError as exc:
             self.problems.add(obj.file, key[1], f"aut-num: {exc}")
             return
@@ -371,7 +357,7 @@ class _Builder:
         for item in _list(obj, "members"):
             if item.startswith("AS") and item[2:3].isdigit() and ":" not in item:
                 try:
-                    asns.append(parse_asn(item))
+                    asns.append(parse_asn(item, notation=Notation.AS_PREFIX))
                 except ValueError as exc:
                     self.problems.add(obj.file, obj.line, f"as-set {name}: {exc}")
                     continue

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError, InputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.sniff import numbered_lines
@@ -83,7 +84,6 @@ _SCORES = (
     "global_validation_rpki",
 )
 _PARTICIPANT_FIELDS = 7
-_ASN = re.compile(r"^(?:AS)?(\d+)$", re.I)
 _ASN_LIST = re.compile(r"^(?:\d+(?:\s*;\s*\d+)*)?$")
 
 
@@ -93,10 +93,7 @@ def parse_asns(text: str) -> list[int]:
     for token in re.split(r"[\s,;/]+", text.strip()):
         if not token:
             continue
-        match = _ASN.match(token)
-        if match is None or int(match.group(1)) > 0xFFFFFFFF:
-            raise ValueError(f"not an ASN: {token!r}")
-        asns.append(int(match.group(1)))
+        asns.append(parse_asn(token))
     return asns
 
 

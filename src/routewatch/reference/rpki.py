@@ -42,6 +42,7 @@ content Arrow refuses (undecodable bytes) falls back to Python's csv module.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -61,6 +62,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.sniff import open_binary, open_text, read_head
@@ -77,7 +79,6 @@ __all__ = [
     "load_routinator_csv",
     "load_routinator_json",
     "load_rpki_client_json",
-    "parse_asn",
     "parse_prefix_text",
 ]
 
@@ -90,24 +91,6 @@ DEFAULT_MIN_ASPAS = 1
 _MASK64 = (1 << 64) - 1
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _TA_IN_NAME = re.compile(r"(afrinic|apnic|arin|lacnic|ripe-?ncc|ripe)[._-]tal", re.IGNORECASE)
-
-
-def parse_asn(value: object) -> int:
-    """An ASN from ``123``, ``"123"`` or ``"AS123"``; ValueError for anything else."""
-    if isinstance(value, bool):
-        raise ValueError(f"not an ASN: {value!r}")
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip()
-        if text[:2].upper() == "AS":
-            text = text[2:]
-        if not text.isdigit():
-            raise ValueError(f"not an ASN: {value!r} (expected AS123 or 123)")
-        number = int(text)
-    if not 0 <= number <= 0xFFFFFFFF:
-        raise ValueError(f"ASN out of range: {value!r}")
-    return number
 
 
 def as_of_from_name(name: str) -> dt.date | None:
@@ -310,11 +293,20 @@ def _batch_problems(
         if not parsed.ok[row]:
             bad.append((row, parsed.errors.get(row, f"not a prefix: {prefixes[k]!r}")))
         elif not asn_ok[row]:
-            bad.append((row, f"not an ASN: {asns[k]!r} (expected AS123 or 123)"))
+            bad.append((row, _asn_problem(asns[k])))
         else:
             low, high = parsed.length[row], 32 if parsed.afi[row] == 4 else 128
             bad.append((row, f"maxLength {maxlens[k]} outside {low}..{high} for {prefixes[k]}"))
     return bad
+
+
+def _asn_problem(value: object) -> str:
+    """:func:`~routewatch.asns.parse_asn`'s words for an ASN the batch path refused."""
+    try:
+        parse_asn(value)
+    except ValueError as exc:
+        return str(exc)
+    return f"not an ASN: {value!r}"
 
 
 def _batch_prefixes(prefix: pa.Array) -> _ParsedPrefixes:
@@ -453,15 +445,18 @@ def _parse_fast_kernel(data, offsets, valid, out_afi, out_value, out_len):  # ty
 def _batch_asn(asn: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """ASN column (numbers, ``123`` or ``AS123`` text) as int64 and a validity mask."""
     if pa.types.is_integer(asn.type):
-        values = np.asarray(asn.cast(pa.int64()).fill_null(-1))
+        values = np.array(asn.cast(pa.int64()).fill_null(-1))
     else:
         text = pc.replace_substring_regex(
             pc.utf8_trim_whitespace(asn.cast(pa.string())), r"^[Aa][Ss]", ""
         )
-        digits = pc.and_(pc.utf8_is_digit(text), pc.less_equal(pc.utf8_length(text), 10))
-        digits = digits.fill_null(False)
-        values = np.asarray(pc.cast(pc.if_else(digits, text, "-1"), pa.int64()))
+        # ASCII digits only: utf8_is_digit also takes "²", which the cast cannot parse
+        digits = pc.match_substring_regex(text, r"^[0-9]{1,10}$").fill_null(False)
+        values = np.array(pc.cast(pc.if_else(digits, text, "-1"), pa.int64()))
     ok = (values >= 0) & (values <= 0xFFFFFFFF)
+    for row in np.flatnonzero(~ok):  # what the fast path refused gets parse_asn's verdict
+        with contextlib.suppress(ValueError):
+            values[row], ok[row] = parse_asn(asn[int(row)].as_py()), True
     return np.where(ok, values, 0), ok
 
 
@@ -473,7 +468,7 @@ def _batch_int(
         values = np.asarray(column.cast(pa.int64()).fill_null(-2))
     else:
         text = pc.utf8_trim_whitespace(column.cast(pa.string())).fill_null("")
-        digits = pc.and_(pc.utf8_is_digit(text), pc.less_equal(pc.utf8_length(text), 3))
+        digits = pc.match_substring_regex(text, r"^[0-9]{1,3}$")
         empty = np.asarray(pc.equal(text, "").to_numpy(zero_copy_only=False), dtype=np.bool_)
         values = np.asarray(pc.cast(pc.if_else(digits, text, "-1"), pa.int64()))
         values = np.where(empty, -2, values)
