@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.sniff import numbered_lines, read_all_text
@@ -93,7 +94,7 @@ class _Networks:
             self.ixlan_ix[_int(obj["id"])] = _int(obj["ix_id"])
 
     def _add_net(self, obj: dict[str, object], where: tuple[str, int]) -> None:
-        asn = _int(obj["asn"])
+        asn = parse_asn(obj["asn"])
         self.net_ids[_int(obj["id"])] = asn
         self.names[asn] = str(obj.get("name") or "")
         for poc in _dicts(obj.get("poc_set")):
@@ -111,7 +112,7 @@ class _Networks:
             self.pending_roles.append((_int(obj["net_id"]), role, *where))
 
     def _add_member(self, obj: dict[str, object]) -> None:
-        asn = _int(obj["asn"])
+        asn = parse_asn(obj["asn"])
         ix_id = obj.get("ix_id")
         if ix_id is None and obj.get("ixlan_id") is not None:
             ix_id = self.ixlan_ix.get(_int(obj["ixlan_id"]))
@@ -288,7 +289,7 @@ PEERINGDB_FORMAT = register(
 
 def _caida_line(obj: dict[str, object], nets: _Networks) -> None:
     if "asn" in obj:
-        nets.ixes[_int(obj["asn"])].add(_int(obj["ix_id"]))
+        nets.ixes[parse_asn(obj["asn"])].add(_int(obj["ix_id"]))
     else:
         nets.ix_names[_int(obj["ix_id"])] = str(obj["name"])
     nets.objects += 1

@@ -33,6 +33,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import format_prefix, parse_prefix
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
@@ -98,9 +99,7 @@ def _family_row(
     afi, asn_key, client_key, nat_key, private_key, routed_key = family
     if obj.get(asn_key) in (None, "") or obj.get(client_key) in (None, ""):
         return None
-    asn = int(str(obj[asn_key]))
-    if not 0 <= asn <= 0xFFFFFFFF:
-        raise ValueError(f"{asn_key} {asn} out of range")
+    asn = parse_asn(obj[asn_key])
     prefix = parse_prefix(str(obj[client_key]))
     if prefix.afi != afi:
         raise ValueError(f"{client_key} {obj[client_key]!r} is not IPv{afi}")
