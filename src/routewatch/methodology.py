@@ -1,4 +1,4 @@
-"""The versioned measurement methodology: every threshold of METHODOLOGY.md in one object.
+"""The versioned measurement methodology: every threshold of docs/METHODOLOGY.md in one object.
 
 A :class:`Methodology` is a frozen dataclass; each published version is one module-level
 instance (:data:`RW_2026_1`) found by name in :data:`METHODOLOGIES`. Changing a default means
@@ -44,17 +44,17 @@ _US_PER_MINUTE = 60_000_000
 _US_PER_HOUR = 60 * _US_PER_MINUTE
 
 # ------------------------------------------------------------------------------ vocabulary
-#: The eight Action 1 metrics (METHODOLOGY §4), in display order; a "C" metric counts against
+#: The eight Action 1 metrics (METHODOLOGY §4.1), in display order; a "C" metric counts against
 #: the accomplice (the AS that passed the culprit's route on), the others against the culprit.
 INCIDENT_METRICS: tuple[str, ...] = ("M1", "M1C", "M2", "M2C", "M3", "M3C", "M4", "M4C")
-#: Own metrics the Action 1 score subtracts with ``own_coefficient`` (M1 is shown, not scored).
+#: Own metrics Action 1 subtracts with ``own_coefficient`` (METHODOLOGY §4.8; M1 is not scored).
 OWN_SCORED_METRICS: tuple[str, ...] = ("M2", "M3", "M4")
 #: Customer metrics the Action 1 score subtracts with ``customer_coefficient``.
 CUSTOMER_SCORED_METRICS: tuple[str, ...] = ("M2C", "M3C", "M4C")
 
 
 class Action(StrEnum):
-    """A scored MANRS action (Action 4 has two scores, as in the MANRS Observatory; §5)."""
+    """A scored MANRS action; Action 4 has two scores, as in the Observatory (METHODOLOGY §6.1)."""
 
     FILTERING = "filtering"
     ANTI_SPOOFING = "anti-spoofing"
@@ -64,7 +64,7 @@ class Action(StrEnum):
 
 
 class Band(StrEnum):
-    """A readiness band of an action score (§6); the values are the strings stored and shown."""
+    """A readiness band (METHODOLOGY §6.1); the values are the strings stored and shown."""
 
     READY = "ready"
     ASPIRING = "aspiring"
@@ -74,7 +74,7 @@ class Band(StrEnum):
 
 #: Bands in display order (best first, no data last).
 BANDS: tuple[Band, ...] = (Band.READY, Band.ASPIRING, Band.LAGGING, Band.NO_DATA)
-#: Kinds of area scores roll up to (§6), in display order.
+#: Kinds of area scores roll up to (METHODOLOGY §6.3), in display order.
 AREA_KINDS: tuple[str, ...] = ("world", "economy", "region", "sub-region", "rir", "cohort")
 #: The area of networks whose economy (or region, or RIR) is unknown.
 UNKNOWN_AREA = "unknown"

@@ -1,8 +1,9 @@
 """``routewatch methodology``: every constant of the methodology in force, by version.
 
-Prints the :class:`routewatch.detect.Methodology` object (thresholds, weights, coefficients,
-band edges) of the version given, or of the current default, as ``name = value`` lines or
-JSON — the same numbers every stored score is stamped with (METHODOLOGY.md).
+Prints the :class:`routewatch.methodology.Methodology` object (thresholds, weights,
+coefficients, band edges) of the version given, or of the current default, as ``name = value``
+lines or JSON — the same numbers every stored score is stamped with (METHODOLOGY §7.1 lists
+them; docs/METHODOLOGY.md is the published text).
 
 Exit codes: 0 ok, 2 unknown version (the message lists the known ones).
 """
