@@ -30,7 +30,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from routewatch.cli.main import EXIT_PARTIAL
+from routewatch.cli.exits import finish
 from routewatch.sources import SOURCES, FetchResult, PlanItem, Status, Window, get_source
 from routewatch.sources.cache import Cache, Entry
 from routewatch.sources.http import Progress as ProgressCallback
@@ -89,10 +89,7 @@ def fetch(
     click.echo(_render_result(result, fmt), nl=False)
     for reason in result.reasons:
         click.echo(f"routewatch: stale: {reason}", err=True)
-    if result.stale:
-        # SystemExit, not click's Exit: main() runs click with standalone_mode=False, where
-        # click turns Exit into a return value that main() does not pass on.
-        raise SystemExit(EXIT_PARTIAL)
+    finish(partial=result.stale)
 
 
 @click.command()

@@ -19,7 +19,8 @@ import click
 import pyarrow as pa
 
 from routewatch import settings
-from routewatch.cli.mrt import echo_partial, echo_unreadable, exit_code
+from routewatch.cli.exits import finish
+from routewatch.cli.mrt import echo_partial, echo_unreadable
 from routewatch.cli.progress import FileProgress, reading_note
 from routewatch.errors import ConfigError, InputError, StoreError
 from routewatch.ingest.lake import IngestOutcome, ingest_file
@@ -78,9 +79,7 @@ class IngestSummary:
     is_flag=True,
     help="Read files that are already in the lake again and replace their part files.",
 )
-@click.pass_context
 def ingest(
-    ctx: click.Context,
     files: tuple[Path, ...],
     lake: Path,
     collector: str | None,
@@ -110,7 +109,7 @@ def ingest(
             _ingest_one(path, lake, collector, replace, progress, summary)
             progress.done(path)
     click.echo(summary.text(lake), err=True)
-    ctx.exit(exit_code(len(summary.unreadable), len(summary.partial)))
+    finish(unreadable=len(summary.unreadable), partial=len(summary.partial))
 
 
 def _ingest_one(

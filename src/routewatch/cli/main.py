@@ -16,14 +16,16 @@ from pathlib import Path
 import click
 
 from routewatch import __version__, settings
+from routewatch.cli.exits import ExitCode
 from routewatch.errors import ConfigError, RoutewatchError
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
+# the codes of routewatch.cli.exits, under the names main() has always used
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
 
 #: command name -> (module, attribute, one-line help shown by ``routewatch --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from routewatch import settings
-from routewatch.cli.main import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+from routewatch.cli.exits import finish
 from routewatch.cli.progress import FileProgress, reading_note
 from routewatch.errors import InputError
 from routewatch.ingest.lake import (
@@ -50,7 +50,6 @@ __all__ = [
     "FileStats",
     "echo_partial",
     "echo_unreadable",
-    "exit_code",
     "mrt",
     "readable_table",
 ]
@@ -82,13 +81,6 @@ def mrt() -> None:
 # ------------------------------------------------------------------------------------------
 # Shared by the MRT commands and ``routewatch ingest``
 # ------------------------------------------------------------------------------------------
-
-
-def exit_code(unreadable: int, partial: int) -> int:
-    """1 if any file was unreadable, else 3 if any was partial, else 0."""
-    if unreadable:
-        return EXIT_ERROR
-    return EXIT_PARTIAL if partial else EXIT_OK
 
 
 def echo_unreadable(path: Path, exc: InputError | OSError, echo: Echo | None = None) -> None:
@@ -343,7 +335,7 @@ def dump(
         except BrokenPipeError:
             _quiet_broken_pipe()
             return
-    ctx.exit(exit_code(unreadable, partial))
+    finish(unreadable=unreadable, partial=partial)
 
 
 def _dump_files(
@@ -501,7 +493,7 @@ def stats(ctx: click.Context, files: tuple[Path, ...], fmt: str, collector: str 
     for item in results:
         if item.problems:
             echo_partial(Path(item.file), item.problems)
-    ctx.exit(exit_code(unreadable, partial))
+    finish(unreadable=unreadable, partial=partial)
 
 
 def _stats_of(

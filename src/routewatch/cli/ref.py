@@ -23,6 +23,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from routewatch.cli.exits import finish
 from routewatch.reference.base import RefKind, Snapshot
 from routewatch.reference.sniff import import_loaders, load_any
 
@@ -32,7 +33,6 @@ __all__ = ["DEFAULT_TEXT_ROWS", "PROBLEMS_SHOWN", "ref", "render_rows", "render_
 DEFAULT_TEXT_ROWS = 20
 #: Problems listed in a summary or on stderr (the count always covers all of them).
 PROBLEMS_SHOWN = 5
-_EXIT_PARTIAL = 3
 _TEXT_WIDTH = 200
 
 
@@ -64,9 +64,7 @@ def ref() -> None:
     default=None,
     help=f"Rows to print (default {DEFAULT_TEXT_ROWS} for text, all for json/csv).",
 )
-@click.pass_context
 def show(
-    ctx: click.Context,
     kind: str,
     files: tuple[Path, ...],
     output: str,
@@ -86,8 +84,7 @@ def show(
         table = snapshot.table if limit is None else snapshot.table.slice(0, limit)
         click.echo(render_rows(table, output), nl=False)
         _report_problems(snapshot)
-    if snapshot.problems:
-        ctx.exit(_EXIT_PARTIAL)
+    finish(partial=len(snapshot.problems))
 
 
 @ref.command("formats")
