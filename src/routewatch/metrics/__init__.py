@@ -24,7 +24,6 @@ outputs.
 
 from __future__ import annotations
 
-from routewatch.methodology import BANDS, INCIDENT_METRICS, Action, Band
 from routewatch.metrics.bands import band_of, bands_of
 from routewatch.metrics.rollups import Rollups, asn_areas, compute_rollups
 from routewatch.metrics.scores import (
@@ -34,13 +33,7 @@ from routewatch.metrics.scores import (
     weigh_incidents,
 )
 
-# BANDS, INCIDENT_METRICS, Action and Band are routewatch.methodology's, re-exported for web/
-# until it imports them from there.
 __all__ = [
-    "BANDS",
-    "INCIDENT_METRICS",
-    "Action",
-    "Band",
     "Rollups",
     "Window",
     "asn_areas",

@@ -150,7 +150,7 @@ def compare_with_observatory(
     """Compare routewatch's scores with the Observatory's (see the module doc).
 
     ``routewatch`` has one row per ASN and action with columns ``asn``, ``action`` (the
-    :class:`~routewatch.metrics.scores.Action` value), ``score`` (null = no data) and
+    :class:`~routewatch.methodology.Action` value), ``score`` (null = no data) and
     ``economy`` (null = unknown); ``observatory`` is a :data:`MANRS_OBSERVATORY` table.
     ``economies`` (ISO 3166 codes) default to every economy of the export; ``top`` is how
     many of the largest disagreements to keep per action.

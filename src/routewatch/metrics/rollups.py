@@ -39,12 +39,8 @@ from routewatch.metrics.scores import Window, weigh_incidents
 from routewatch.reference.registry import Registry
 from routewatch.schemas import AREA_READINESS, AREA_SUMMARIES, ASN_AREAS
 
-# AREA_KINDS and UNKNOWN_AREA are routewatch.methodology's, re-exported for web/ until it
-# imports them from there.
 __all__ = [
-    "AREA_KINDS",
     "COHORTS",
-    "UNKNOWN_AREA",
     "Rollups",
     "asn_areas",
     "compute_rollups",

@@ -53,12 +53,8 @@ from routewatch.metrics.bands import bands_of, round_score
 from routewatch.reference.peeringdb import COORDINATION_ROLES
 from routewatch.schemas import ACTION_SCORES, ASN_METRICS, ASN_VISIBILITY
 
-# INCIDENT_METRICS and Action are routewatch.methodology's, re-exported for web/ until it
-# imports them from there.
 __all__ = [
-    "INCIDENT_METRICS",
     "REGISTRY_CONTACT_ROLES",
-    "Action",
     "Window",
     "clipped_durations",
     "compute_action_scores",

@@ -3,8 +3,8 @@
 Role: every reader of the store (the dashboard, the JSON API, ``routewatch report`` and
 ``area``) names actions, incident metrics and area kinds with these constants instead of
 copies of its own. The values are the wire strings stored in the tables
-(:class:`~routewatch.metrics.scores.Action`, :data:`~routewatch.metrics.scores.
-INCIDENT_METRICS`, :data:`~routewatch.metrics.rollups.AREA_KINDS`); this module adds the
+(:class:`~routewatch.methodology.Action`, :data:`~routewatch.methodology.INCIDENT_METRICS`,
+:data:`~routewatch.methodology.AREA_KINDS`); this module adds the
 display order, the labels, and which ``asn_metrics`` columns lie behind each action score
 (METHODOLOGY §4–§5).
 
@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from routewatch.metrics.bands import BANDS, Band
-from routewatch.metrics.rollups import AREA_KINDS, COHORTS, UNKNOWN_AREA
-from routewatch.metrics.scores import INCIDENT_METRICS, Action
+from routewatch.methodology import AREA_KINDS, BANDS, INCIDENT_METRICS, UNKNOWN_AREA, Action, Band
+from routewatch.metrics.rollups import COHORTS
 
 __all__ = [
     "ACTIONS",
