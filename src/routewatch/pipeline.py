@@ -34,7 +34,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -527,6 +527,10 @@ def run_month(
                                  method.version, now(), inputs.fetch_manifest))  # fmt: skip
         raise
     tables, dates, gaps, stats, observed = result
+    from routewatch.coverage import month_coverage  # what the month rests on (trends, skips)
+
+    tables = replace(tables, month_coverage=month_coverage(inputs, method, run_id, dates,
+                                                           observed))
     status = RunStatus.PARTIAL if gaps or inputs.stale or stats.problems else RunStatus.COMPLETE
     run = RunInfo(run_id, window.month, started, status, method.version, now(),
                   inputs.fetch_manifest, dates, tuple(gaps))  # fmt: skip
@@ -555,6 +559,10 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
     batches = _elem_batches(inputs.mrt, stats, announced, observer, lake)
     found = detect(batches, loaded.refs, method=method, window=(window.start_us, window.end_us))
     observed = _observed(found.report.first_time, found.report.last_time)
+    if observed is None and stats.problems:
+        raise InputError(f"no BGP data of {window.label} could be read: all "
+                         f"{len(stats.problem_files)} MRT file(s) are broken (first: "
+                         f"{stats.problem_files[0]}); check them with 'routewatch mrt stats'")
     incidents = found.incidents
     last = found.report.last_time
     if observed and last is not None and last < window.end_us - DATA_END_SLACK_S * _US:

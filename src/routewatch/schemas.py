@@ -90,6 +90,7 @@ __all__ = [
     "MANRS_JOINS",
     "MANRS_OBSERVATORY",
     "MANRS_PARTICIPANTS",
+    "MONTH_COVERAGE",
     "NETWORKS",
     "NETWORK_PANEL",
     "OBSERVED_PATHS",
@@ -837,4 +838,27 @@ DID_IMPACT = pa.schema(
         pa.field("reason", pa.string()),
     ],
     metadata={"routewatch.schema": "did-impact/1"},
+)
+
+# ------------------------------------------------------------------------------ coverage
+#: What a stored month was computed from (one row per month, replaced with it): the
+#: collectors, the minutes of BGP update data inside the month per collector and in all,
+#: the time the data spans (baseline included), the reference snapshot dates, and a digest
+#: of every input file, so a rerun over the same inputs and methodology can be skipped.
+MONTH_COVERAGE = pa.schema(
+    [
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("inputs_digest", pa.string(), nullable=False),
+        pa.field("collectors", pa.list_(pa.string()), nullable=False),
+        pa.field("bgp_minutes", pa.float64(), nullable=False),
+        pa.field("collector_minutes", pa.string(), nullable=False),  # JSON {collector: min}
+        pa.field("mrt_files", pa.uint32(), nullable=False),
+        pa.field("baseline_days", pa.uint32(), nullable=False),
+        pa.field("bgp_first", pa.timestamp("us", tz="UTC")),
+        pa.field("bgp_last", pa.timestamp("us", tz="UTC")),
+        pa.field("reference_dates", pa.string(), nullable=False),  # JSON {series: date}
+    ],
+    metadata={"routewatch.schema": "month-coverage/1"},
 )

@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -34,15 +36,20 @@ from rich.progress import (
 
 from routewatch import settings
 from routewatch.errors import ConfigError
+from routewatch.methodology import RW_2026_1
+from routewatch.months import BulkResult, MonthOutcome, Outcome, month_range, parse_month
 from routewatch.pipeline import (
     DEFAULT_COLLECTORS,
+    MonthInputs,
     RunResult,
     demo_inputs,
     gather_month,
     run_month,
 )
+from routewatch.store import Store
 
-__all__ = ["BarObserver", "demo", "format_summary", "run", "serve_dashboard"]
+__all__ = ["BarObserver", "coverage_text", "demo", "format_bulk", "format_summary", "run",
+           "serve_dashboard"]
 
 _ACTIONS = ("filtering", "anti-spoofing", "coordination", "global-validation-irr",
             "global-validation-rpki")  # fmt: skip
@@ -56,6 +63,8 @@ class BarObserver:
         self._enabled = sys.stderr.isatty() if enabled is None else enabled
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._months: TaskID | None = None
+        self._stages: list[TaskID] = []
 
     def __enter__(self) -> BarObserver:
         if self._enabled:
@@ -71,10 +80,23 @@ class BarObserver:
             self._progress.stop()
             self._progress = None
 
+    def month(self, month: dt.date, index: int, total: int) -> None:
+        """A bulk run reaches its next month: the months bar advances, the stage bars of the
+        month before are cleared."""
+        if self._progress is None:
+            return
+        if self._months is None:
+            self._months = self._progress.add_task("Months", total=total, note="")
+        for task in self._stages:
+            self._progress.remove_task(task)
+        self._stages = []
+        self._progress.update(self._months, completed=index, note=f"{month:%Y-%m}")
+
     def stage(self, name: str, total: int | None = None) -> None:
         """A new bar for a new stage."""
         if self._progress is not None:
             self._task = self._progress.add_task(name, total=total, note="")
+            self._stages.append(self._task)
 
     def advance(self, note: str = "") -> None:
         """Advance the current bar."""
@@ -100,6 +122,7 @@ def format_summary(result: RunResult, stale: tuple[str, ...] = ()) -> str:
         first, last = result.observed
         lines.append(f"  BGP time covered: {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S}"
                      " UTC")
+    lines.append(f"  coverage: {coverage_text(result)} of update data in the month")
     lines.append(f"  networks measured: {result.networks:,} ({result.networks_seen:,} seen in BGP"
                  " by enough peers)")
     lines.append("  incidents by type:")
@@ -120,13 +143,6 @@ def format_summary(result: RunResult, stale: tuple[str, ...] = ()) -> str:
     return "\n".join(lines)
 
 
-def _month(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip()[:7] + "-01")
-    except ValueError:
-        raise ConfigError(f"--month {text!r}: expected YYYY-MM, e.g. 2024-06") from None
-
-
 def _db(path: Path | None) -> Path:
     return path if path is not None else Path(str(settings.get("db")))
 
@@ -138,32 +154,150 @@ years roughly 20-40 GB of downloads a month for the two plus about 0.5 GB of RIB
 and read one hour of data at a time; plus the reference snapshots
 at the month's start (RPKI VRPs of the five trust anchors, the five RIRs' delegations, CAIDA
 relationships and organisations, IRR dumps of six registries, PeeringDB, MANRS, Spoofer).
-Every further collector adds about as much as one of the defaults.""")
-@click.option("--month", required=True, help="The month to measure, YYYY-MM (UTC).")
+Every further collector adds about as much as one of the defaults.
+
+\b
+Many months:  routewatch run --from-month 2025-01 --to-month 2025-12
+              routewatch run --month 2025-01,2025-04 --month 2025-07
+A month already stored with the same methodology from the same inputs is skipped (--force
+redoes it); a month that fails is listed with its reason and the others still run (exit 3).
+
+\b
+Files already on disk (nothing is downloaded):
+  routewatch run --from-month 2021-01 --to-month 2021-03 --archives /data/ris \\
+                 --archives /data/routeviews --references /data/refs
+  routewatch run --month 2022-04 --mrt rrc23=/tmp/updates.20220421.0200.gz \\
+                 --ref vrps@2022-01-02=/tmp/roas.csv
+--archives folders are laid out like the archives (rrc00/2021.01/updates.20210101.0000.gz,
+route-views2/bgpdata/2021.01/UPDATES/updates.20210101.0000.bz2); each month reads the update
+files of [month start - baseline days, month end) and the latest RIB before that. Reference
+files are recognised by their content and dated by their name (...20220102..., ...201801...)
+or by --ref KIND@DATE=FILE.""")
+@click.option("--month", "month_texts", multiple=True, metavar="YYYY-MM[,YYYY-MM...]",
+              help="A month to measure (UTC); repeat it or separate months with commas.")
+@click.option("--from-month", help="First month of a range, YYYY-MM (with --to-month).")
+@click.option("--to-month", help="Last month of a range, YYYY-MM (included).")
+@click.option("--force", is_flag=True,
+              help="Recompute months already stored from the same inputs.")
 @click.option("--collectors", default=",".join(DEFAULT_COLLECTORS), show_default=True,
-              help="Comma list of RIS (rrcNN) and RouteViews (route-views*) collectors.")
+              help="Comma list of RIS (rrcNN) and RouteViews (route-views*) collectors to "
+                   "fetch.")
 @click.option("--offline", is_flag=True, default=None,
               help="Use the download cache only; never touch the network.")
+@click.option("--archives", "archive_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of MRT archives laid out like RIS / RouteViews (repeatable).")
+@click.option("--references", "reference_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of reference files (RPKI, IRR, registries, ...; repeatable).")
+@click.option("--mrt", "mrt_files", multiple=True, metavar="[COLLECTOR=]FILE",
+              help="One MRT archive (repeatable).")
+@click.option("--ref", "ref_files", multiple=True, metavar="[KIND][@DATE]=FILE|FILE",
+              help="One reference file, optionally with its kind and date (repeatable).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="DuckDB store to write (default: the 'db' setting).")
 @click.option("--lake", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the elems to this Parquet lake (idempotent).")
-def run(month: str, collectors: str, offline: bool | None, db: Path | None,
-        lake: Path | None) -> None:
-    """Fetch, ingest, detect, score and store one month.
+def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | None,
+        force: bool, collectors: str, offline: bool | None, archive_dirs: tuple[Path, ...],
+        reference_dirs: tuple[Path, ...], mrt_files: tuple[str, ...],
+        ref_files: tuple[str, ...], db: Path | None, lake: Path | None) -> None:
+    """Fetch (or read from disk), ingest, detect, score and store one month or many.
 
-    Exit code 3 when some data was missing or stale (the summary says what).
+    Exit code 3 when some data was missing or stale, or some months failed (the summary
+    says which and why); 1 when nothing could be computed.
     """
-    when = _month(month)
+    months = _months(month_texts, from_month, to_month)
+    local = bool(archive_dirs or reference_dirs or mrt_files or ref_files)
     names = tuple(c.strip() for c in collectors.split(",") if c.strip())
-    if not names:
+    if not names and not local:
         raise ConfigError("--collectors: name at least one collector, e.g. rrc00")
     with BarObserver() as observer:
-        inputs = gather_month(when, names, offline=offline, observer=observer)
-        result = run_month(inputs, _db(db), observer=observer, lake=lake)
-    click.echo(format_summary(result, inputs.stale))
-    if result.partial:
-        raise click.exceptions.Exit(3)
+        gather = _local_gather(archive_dirs, reference_dirs, mrt_files, ref_files) if local \
+            else (lambda m: gather_month(m, names, offline=offline, observer=observer))
+        if len(months) == 1:
+            result = _single(months[0], gather, _db(db), observer, lake, force)
+        else:
+            from routewatch.months import run_months
+
+            bulk = run_months(months, gather, _db(db), force=force, observer=observer,
+                              lake=lake)
+    if len(months) == 1:
+        click.echo(result.text)
+        if result.code:
+            raise click.exceptions.Exit(result.code)
+        return
+    click.echo(format_bulk(bulk))
+    if bulk.exit_code:
+        raise click.exceptions.Exit(bulk.exit_code)
+
+
+def _months(texts: tuple[str, ...], first: str | None, last: str | None) -> list[dt.date]:
+    if (first is None) != (last is None):
+        raise ConfigError("--from-month and --to-month go together (both included)")
+    months = [parse_month(t) for text in texts for t in text.split(",") if t.strip()]
+    if first is not None and last is not None:
+        months += month_range(parse_month(first, "--from-month"),
+                              parse_month(last, "--to-month"))
+    if not months:
+        raise ConfigError("name the month(s): --month YYYY-MM, or --from-month YYYY-MM "
+                          "--to-month YYYY-MM")
+    return sorted(set(months))
+
+
+def _local_gather(archive_dirs: tuple[Path, ...], reference_dirs: tuple[Path, ...],
+                  mrt_files: tuple[str, ...], ref_files: tuple[str, ...]
+                  ) -> Callable[[dt.date], MonthInputs]:
+    from routewatch.archives import plan_month, scan
+
+    found = scan(archive_dirs, reference_dirs, mrt_files, ref_files)
+    return lambda month: plan_month(month, found, RW_2026_1.baseline_days)
+
+
+@dataclass(frozen=True)
+class _Single:
+    text: str
+    code: int
+
+
+def _single(month: dt.date, gather: Callable[[dt.date], MonthInputs], db: Path,
+            observer: BarObserver, lake: Path | None, force: bool) -> _Single:
+    """One month: skipped when stored from the same inputs, else computed; errors raise."""
+    from routewatch.months import already_stored
+
+    inputs = gather(month)
+    skip = None if force else already_stored(db, month, inputs, RW_2026_1)
+    if skip is not None:
+        return _Single(f"routewatch {month:%Y-%m}: skipped, {skip}; store {db}", 0)
+    result = run_month(inputs, db, observer=observer, lake=lake)
+    return _Single(format_summary(result, inputs.stale), 3 if result.partial else 0)
+
+
+def format_bulk(bulk: BulkResult) -> str:
+    """Each computed month's summary, then one line per month: outcome and why."""
+    blocks = [format_summary(m.result, m.stale) for m in bulk.months if m.result is not None]
+    counts = ", ".join(f"{bulk.count(o)} {o.value}" for o in Outcome if bulk.count(o))
+    lines = [f"months: {counts}"]
+    lines += [_outcome_line(m) for m in bulk.months]
+    return "\n\n".join([*blocks, "\n".join(lines)])
+
+
+def _outcome_line(m: MonthOutcome) -> str:
+    detail = m.detail
+    if m.result is not None:
+        detail += f" ({coverage_text(m.result)})"
+    return f"  {m.month:%Y-%m}  {m.outcome.value:<8}  {detail}"
+
+
+def coverage_text(result: RunResult) -> str:
+    """``rrc23: 5 min`` — the collectors and minutes of update data behind a stored month."""
+    rows = Store.open(result.db).query(
+        "SELECT collector_minutes FROM month_coverage WHERE month = ?",
+        [result.run.month]).to_pylist()
+    if not rows:
+        return "coverage unknown"
+    minutes = json.loads(str(rows[0]["collector_minutes"]))
+    return ", ".join(f"{c}: {m:,.0f} min" for c, m in minutes.items()) or "no BGP data"
 
 
 @click.command()

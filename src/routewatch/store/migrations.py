@@ -230,6 +230,22 @@ CREATE TABLE announced_pairs (
     irr_state VARCHAR NOT NULL
 )"""
 
+_V4_MONTH_COVERAGE = """
+CREATE TABLE month_coverage (
+    month DATE NOT NULL,
+    methodology VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    inputs_digest VARCHAR NOT NULL,
+    collectors VARCHAR[] NOT NULL,
+    bgp_minutes DOUBLE NOT NULL,
+    collector_minutes VARCHAR NOT NULL,
+    mrt_files UINTEGER NOT NULL,
+    baseline_days UINTEGER NOT NULL,
+    bgp_first TIMESTAMP WITH TIME ZONE,
+    bgp_last TIMESTAMP WITH TIME ZONE,
+    reference_dates VARCHAR NOT NULL
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -251,6 +267,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "networks (name, economy, region, RIR, cohorts per ASN); announced_pairs (M7 inputs)",
         (_V3_NETWORKS, _V3_ANNOUNCED_PAIRS),
     ),
+    Migration(
+        4,
+        "month_coverage (collectors, minutes of BGP data, reference dates, inputs digest)",
+        (_V4_MONTH_COVERAGE,),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -266,6 +287,7 @@ DATA_TABLES: tuple[str, ...] = (
     "area_summaries",
     "networks",
     "announced_pairs",
+    "month_coverage",
 )
 
 _VERSION_TABLE = """

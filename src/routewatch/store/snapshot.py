@@ -8,10 +8,10 @@ same rows, never duplicates. ``runs`` keeps history: one row per run id (a run i
 again replaces its row), so failed and partial runs stay visible.
 
 Inputs: a :class:`MonthTables` of Arrow tables — ``findings``, ``incidents``,
-``asn_metrics``, ``action_scores``, ``area_readiness``, ``area_summaries``, ``networks`` and
-``announced_pairs`` (the last two empty by default), each with the schema of the same name in
-:mod:`routewatch.schemas` — and a :class:`RunInfo`. Findings and incidents get the month
-column here; the other tables carry it.
+``asn_metrics``, ``action_scores``, ``area_readiness``, ``area_summaries``, ``networks``,
+``announced_pairs`` and ``month_coverage`` (the last three empty by default), each with the
+schema of the same name in :mod:`routewatch.schemas` — and a :class:`RunInfo`. Findings and
+incidents get the month column here; the other tables carry it.
 
 Failure modes (:class:`~routewatch.errors.StoreError`, nothing written): a row stamped with
 another month or another methodology version than the run's; a table whose columns do not
@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from routewatch import __version__
 from routewatch.errors import StoreError
-from routewatch.schemas import ANNOUNCED_PAIRS, NETWORKS
+from routewatch.schemas import ANNOUNCED_PAIRS, MONTH_COVERAGE, NETWORKS
 
 __all__ = [
     "MonthTables",
@@ -89,6 +89,8 @@ class MonthTables:
     #: every announced (prefix, origin) pair with its verdicts
     #: (:data:`~routewatch.schemas.ANNOUNCED_PAIRS`)
     announced_pairs: pa.Table = field(default_factory=ANNOUNCED_PAIRS.empty_table)
+    #: what the month was computed from (:data:`~routewatch.schemas.MONTH_COVERAGE`)
+    month_coverage: pa.Table = field(default_factory=MONTH_COVERAGE.empty_table)
 
     def items(self) -> list[tuple[str, pa.Table]]:
         """(table name, table) in write order."""
