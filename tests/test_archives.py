@@ -1,4 +1,4 @@
-"""Planning months from files on disk (routewatch.archives) and their coverage (routewatch.coverage).
+"""Planning months from files on disk (routewatch.archives) and their coverage.
 
 File NAMES and folder layouts here follow the real archives (RIS ``rrcNN/YYYY.MM/``,
 RouteViews ``<collector>/bgpdata/YYYY.MM/UPDATES/``, the flat names of shared/data, BGPStream
@@ -126,7 +126,7 @@ def test_references_by_content_series_by_folder_date_by_name(tmp_path: Path) -> 
 
 def test_explicit_files_and_their_errors(tmp_path: Path) -> None:
     plain = touch(tmp_path, "capture.mrt")
-    with pytest.raises(ConfigError, match="cannot tell the collector and time of capture.mrt"):
+    with pytest.raises(ConfigError, match=r"cannot tell the collector and time of capture\.mrt"):
         parse_mrt_arg(str(plain))
     named = touch(tmp_path, "updates.20220421.0200.gz")
     path, name = parse_mrt_arg(f"rrc23={named}")
@@ -140,7 +140,7 @@ def test_explicit_files_and_their_errors(tmp_path: Path) -> None:
         parse_ref_arg(f"@2025-13-01={participants}")
     with pytest.raises(ConfigError, match="unknown kind"):
         scan(ref_files=[f"roas={participants}"])
-    with pytest.raises(ConfigError, match="no reference format reads notes.txt"):
+    with pytest.raises(ConfigError, match=r"no reference format reads notes\.txt"):
         scan(ref_files=[str(touch(tmp_path, "notes.txt"))])
     with pytest.raises(ConfigError, match="no such folder"):
         scan([tmp_path / "nowhere"])
