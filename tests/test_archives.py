@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from _data import shared_data
-from routewatch.archives import mrt_name, parse_mrt_arg, parse_ref_arg, plan_month, ref_date, scan
+from routewatch.archives import parse_mrt_arg, parse_ref_arg, plan_month, ref_date, scan
 from routewatch.coverage import collector_minutes, inputs_digest
 from routewatch.errors import ConfigError
+from routewatch.ingest.names import mrt_name
 from routewatch.pipeline import MrtInput
 
 UTC = dt.UTC

@@ -11,7 +11,7 @@ MonthInputs`), the same way :func:`~routewatch.pipeline.gather_month` does from 
 - reference data: every file found; the pipeline keeps, per series, the snapshot closest
   before the month (never one from the future unless nothing earlier exists) and stamps it.
 
-What the file names must say (:func:`mrt_name`):
+What the file names must say (:func:`routewatch.ingest.names.mrt_name`):
 
 - RIS layout ``…/rrc00/2021.01/updates.20210101.0000.gz`` (and ``bview.…``);
 - RouteViews layout ``…/route-views.sydney/bgpdata/2022.06/UPDATES/updates.20220601.0230.bz2``
@@ -48,14 +48,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routewatch.errors import ConfigError, RoutewatchError
+from routewatch.ingest.names import MrtName, mrt_name
 
 if TYPE_CHECKING:
     from routewatch.pipeline import MonthInputs, MrtInput, RefFile
 
 __all__ = [
-    "MrtName",
     "Scan",
-    "mrt_name",
     "parse_mrt_arg",
     "parse_ref_arg",
     "plan_month",
@@ -64,84 +63,8 @@ __all__ = [
 ]
 
 _UTC = dt.UTC
-_RIS_SPAN = dt.timedelta(minutes=5)
-_ROUTEVIEWS_SPAN = dt.timedelta(minutes=15)
-_STEM = r"(bview|updates|ribs?6?|rib)\.(\d{8})\.(\d{4})"
-_ARCHIVE = re.compile(rf"^{_STEM}(?:\.[\w.\-]*)?$")
-_FLAT = re.compile(rf"^(?:ris-)?(rrc\d\d|route-views[\w.\-]*?)_{_STEM}(?:[._][\w.\-]*)?$")
-_BGPSTREAM = re.compile(
-    r"^(ris|routeviews)\.(.+)\.(updates|ribs)\.(\d{9,11})(?:\.(\d+))?(?:\.\w+)?$")
-_COLLECTOR = re.compile(r"^(rrc\d\d|route-views[\w.\-]*)$")
 _DAY = re.compile(r"(?<!\d)((?:19|20)\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)")
 _MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)-?(0[1-9]|1[0-2])(?!\d)")
-
-
-@dataclass(frozen=True)
-class MrtName:
-    """What an MRT file's name and place say: collector, ``rib`` or ``updates``, when, span."""
-
-    collector: str
-    kind: str
-    start: dt.datetime
-    span: dt.timedelta
-
-    @property
-    def end(self) -> dt.datetime:
-        """End of the interval the file covers (its start for a RIB dump)."""
-        return self.start + self.span
-
-
-def _span(collector: str, kind: str) -> dt.timedelta:
-    if kind == "rib":
-        return dt.timedelta(0)
-    return _RIS_SPAN if collector.startswith("rrc") else _ROUTEVIEWS_SPAN
-
-
-def _kind(stem: str) -> str:
-    return "updates" if stem == "updates" else "rib"
-
-
-def _when(day: str, hhmm: str) -> dt.datetime:
-    return dt.datetime.strptime(day + hhmm, "%Y%m%d%H%M").replace(tzinfo=_UTC)
-
-
-def mrt_name(path: Path, collector: str | None = None) -> MrtName | None:
-    """Collector, kind, start and span of an MRT archive from its name and folders (see the
-    module doc); ``collector`` overrides the one the path gives. None when the name says
-    nothing."""
-    name = path.name
-    stream = _BGPSTREAM.match(name)
-    if stream:
-        _project, found, kind, epoch, span = stream.groups()
-        start = dt.datetime.fromtimestamp(int(epoch), _UTC)
-        return MrtName(collector or found, _kind(kind), start,
-                       dt.timedelta(seconds=int(span)) if span and kind == "updates"
-                       else _span(found, _kind(kind)))  # fmt: skip
-    flat = _FLAT.match(name)
-    if flat:
-        found, stem, day, hhmm = flat.groups()
-        who = collector or found
-        return MrtName(who, _kind(stem), _when(day, hhmm), _span(who, _kind(stem)))
-    archive = _ARCHIVE.match(name)
-    if archive:
-        who = collector or _collector_of(path)
-        if who is None:
-            return None
-        stem, day, hhmm = archive.groups()
-        return MrtName(who, _kind(stem), _when(day, hhmm), _span(who, _kind(stem)))
-    return None
-
-
-def _collector_of(path: Path) -> str | None:
-    """``rrc00`` of ``…/rrc00/2021.01/x``; ``route-views.sydney`` of
-    ``…/route-views.sydney/bgpdata/2022.06/UPDATES/x``; ``route-views2`` for ``…/bgpdata/…``."""
-    parts = path.parts
-    if len(parts) >= 3 and _COLLECTOR.match(parts[-3]) and parts[-3].startswith("rrc"):
-        return parts[-3]
-    if len(parts) >= 4 and parts[-4] == "bgpdata":
-        above = parts[-5] if len(parts) >= 5 else ""
-        return above if above.startswith("route-views") else "route-views2"
-    return None
 
 
 def ref_date(name: str) -> dt.date | None:

@@ -6,7 +6,7 @@ compared (:class:`routewatch.metrics.trends.Coverage`) and a month already store
 same inputs under the same methodology can be skipped (:func:`inputs_digest`).
 
 - **Minutes of BGP data**, per collector: the union of the intervals its update files cover
-  (RIS 5 minutes, RouteViews 15, as named; :func:`routewatch.archives.mrt_name`) inside the
+  (RIS 5 minutes, RouteViews 15, as named; :func:`routewatch.ingest.names.mrt_name`) inside the
   month — baseline files before the month do not count, RIB dumps add none.
 - **Inputs digest**: SHA-256 over every input file's role, collector or kind and series,
   date, name, size and modification time, plus the gaps and stale notes the inputs came
@@ -25,22 +25,57 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pyarrow as pa
 
-from routewatch.archives import mrt_name
+from routewatch.ingest.names import mrt_name, update_span
+from routewatch.methodology import Methodology
 from routewatch.metrics.trends import Coverage
 from routewatch.schemas import MONTH_COVERAGE
 
-if TYPE_CHECKING:
-    from routewatch.methodology import Methodology
-    from routewatch.pipeline import MonthInputs, MrtInput
-
 __all__ = ["collector_minutes", "coverage_of", "inputs_digest", "month_coverage"]
 
-_RIS_SPAN = dt.timedelta(minutes=5)
-_ROUTEVIEWS_SPAN = dt.timedelta(minutes=15)
+
+class MrtInput(Protocol):
+    """What coverage reads of one MRT input (:class:`routewatch.pipeline.MrtInput`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def collector(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def as_of(self) -> dt.datetime | None: ...
+
+
+class RefFile(Protocol):
+    """What coverage reads of one reference file (:class:`routewatch.pipeline.RefFile`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def series(self) -> str: ...
+    @property
+    def as_of(self) -> dt.date | None: ...
+
+
+class MonthInputs(Protocol):
+    """What coverage reads of a month's inputs (:class:`routewatch.pipeline.MonthInputs`)."""
+
+    @property
+    def month(self) -> dt.date: ...
+    @property
+    def mrt(self) -> Sequence[MrtInput]: ...
+    @property
+    def references(self) -> Sequence[RefFile]: ...
+    @property
+    def gaps(self) -> Sequence[str]: ...
+    @property
+    def stale(self) -> Sequence[str]: ...
 
 
 def _interval(mrt: MrtInput) -> tuple[dt.datetime, dt.datetime] | None:
@@ -49,8 +84,7 @@ def _interval(mrt: MrtInput) -> tuple[dt.datetime, dt.datetime] | None:
         return named.start, named.end
     if mrt.as_of is None:
         return None
-    span = _RIS_SPAN if mrt.collector.startswith("rrc") else _ROUTEVIEWS_SPAN
-    return mrt.as_of, mrt.as_of + span
+    return mrt.as_of, mrt.as_of + update_span(mrt.collector)
 
 
 def collector_minutes(mrt: Sequence[MrtInput], month: dt.date) -> dict[str, float]:
