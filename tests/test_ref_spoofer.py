@@ -65,8 +65,9 @@ def test_api_page_received_rewritten_ipv6_and_months() -> None:
 def test_unknown_outcome_and_bad_asn_are_problems() -> None:
     snapshot = load_spoofer([PAGE])
     details = [(p.line, p.detail) for p in snapshot.problems]
-    assert details[0][0] == 4 and "'maybe'" in details[0][1]
-    assert details[1][0] == 5 and "not-an-asn" in details[1][1]
+    # the file lines of members 4 and 5 of the page (the members start on line 6)
+    assert details[0][0] == 9 and "'maybe'" in details[0][1]
+    assert details[1][0] == 10 and "not-an-asn" in details[1][1]
     assert 1000005 not in snapshot.table.column("session").to_pylist()
 
 

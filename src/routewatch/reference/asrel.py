@@ -64,7 +64,7 @@ from routewatch.reference.base import (
     Snapshot,
     register,
 )
-from routewatch.reference.sniff import open_text, read_head
+from routewatch.reference.sniff import head_lines, mostly, open_text, read_head
 from routewatch.schemas import AS_ORGS, AS_RELATIONSHIPS, AS_TAXONOMY, CUSTOMER_CONES
 
 __all__ = [
@@ -248,10 +248,9 @@ def _sniff_dialect(dialect: Dialect) -> Callable[[bytes, str], bool]:
     shape = _LINE_SHAPES[dialect]
 
     def sniff(head: bytes, name: str) -> bool:
-        lines = _head_lines(head)[:200]
-        return bool(lines) and all(shape.match(line) for line in lines)
+        return mostly(_head_lines(head)[:200], lambda line: shape.match(line) is not None)
 
-    sniff.__doc__ = f"Every data line of the head is a {dialect.value} line."
+    sniff.__doc__ = f"The data lines of the head are {dialect.value} lines (a few bad ones aside)."
     return sniff
 
 
@@ -515,14 +514,21 @@ def _org_records_jsonl(path: Path, problems: ProblemLog) -> Iterator[_Org | _Aut
 
 
 def _is_jsonl_orgs(head: bytes) -> bool:
-    for raw in head.splitlines():
+    """JSON Lines rather than the pipe format: a JSON object comes before any format header."""
+    for raw in head_lines(head):
         line = raw.strip()
-        if line and not line.startswith(b"#"):
-            compact = line.replace(b" ", b"")
-            return line.startswith(b"{") and b'"organizationId":' in compact and (
-                b'"type":"Organization"' in compact or b'"type":"ASN"' in compact
-            )
+        if line.startswith(b"{"):
+            return True
+        if line.replace(b" ", b"").startswith(b"#format:"):
+            return False
     return False
+
+
+def _is_org_json_line(line: bytes) -> bool:
+    compact = line.replace(b" ", b"")
+    return line.startswith(b"{") and b'"organizationId":' in compact and (
+        b'"type":"Organization"' in compact or b'"type":"ASN"' in compact
+    )
 
 
 def _joined_orgs(orgs: dict[str, _Org], auts: list[_Aut], problems: ProblemLog) -> pa.Table:
@@ -625,20 +631,18 @@ def load_as_taxonomy(paths: Sequence[Path], *, min_rows: int = 100) -> Snapshot:
 
 
 def _sniff_as_taxonomy(head: bytes, name: str) -> bool:
-    lines = [line for line in _head_lines(head) if line.strip()][:20]
-    if not lines:
-        return False
-    good = 0
-    for line in lines:
-        fields = [f.strip() for f in line.split("\t")]
-        good += len(fields) == 8 and fields[0].isdigit() and fields[7] in AS_TAXONOMY_CLASSES
-    return good >= max(1, len(lines) * 3 // 4)
+    return mostly(_head_lines(head)[:20], _as_taxonomy_line)
+
+
+def _as_taxonomy_line(line: str) -> bool:
+    fields = [f.strip() for f in line.split("\t")]
+    return len(fields) == 8 and fields[0].isdigit() and fields[7] in AS_TAXONOMY_CLASSES
 
 
 def _sniff_cones(head: bytes, name: str) -> bool:
     """Lines of blank-separated ASNs, and not the three-column AS-taxonomy file."""
     lines = _head_lines(head)[:200]
-    if not lines or not all(re.fullmatch(r"\d+(?:[ \t]+\d+)*", line) for line in lines):
+    if not mostly(lines, lambda line: re.fullmatch(r"\d+(?:[ \t]+\d+)*", line) is not None):
         return False
     return "ppdc" in name or not _sniff_dialect(Dialect.AS_TAXONOMY)(head, name)
 
@@ -650,8 +654,9 @@ def _sniff_as_orgs(head: bytes, name: str) -> bool:
 
 
 def _sniff_as_orgs_jsonl(head: bytes, name: str) -> bool:
-    """The first data line is a CAIDA as-org2info JSON object (Organization or ASN)."""
-    return _is_jsonl_orgs(head)
+    """The data lines are CAIDA as-org2info JSON objects (Organization or ASN)."""
+    lines = [line.strip() for line in head_lines(head) if not line.strip().startswith(b"#")]
+    return mostly(lines[:20], _is_org_json_line)
 
 
 def _relationship_loader(dialect: Dialect) -> Callable[[list[Path]], Snapshot]:

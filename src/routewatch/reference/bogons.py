@@ -60,7 +60,7 @@ from routewatch.prefixes import format_prefix, parse_prefix
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.rov import PrefixChains, column_numpy
 from routewatch.reference.rpki import as_of_from_name, csv_records, parse_prefix_text
-from routewatch.reference.sniff import open_text
+from routewatch.reference.sniff import HEADER_WITHIN, head_lines, header_line, mostly, open_text
 from routewatch.schemas import BOGON_ASNS, BOGON_PREFIXES
 
 __all__ = [
@@ -176,13 +176,25 @@ def _clean(text: str) -> str:
     return " ".join(_FOOTNOTE.sub("", text).split())
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header (lower case, footnotes removed) and (line, row) pairs of an IANA CSV; records
-    the csv module cannot split are dropped (IANA files are small and regenerated whole)."""
+def _read_csv(
+    path: Path, columns: tuple[str, ...], problems: list[LineProblem]
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header (lower case, footnotes removed) and (line, row) pairs of an IANA CSV.
+
+    The header is the first record naming all ``columns`` among the first few (see
+    :data:`~routewatch.reference.sniff.HEADER_WITHIN`; else the first record); records
+    before it become problems. Records the csv module cannot split are dropped (IANA files
+    are small and regenerated whole).
+    """
     with open_text(path) as stream:
         records = list(csv_records(stream, str(path), []))
-    header = [_clean(h).lower() for h in records[0][1]] if records else []
-    return header, [(line, row) for line, row in records[1:] if any(c.strip() for c in row)]
+    names = [[_clean(h).lower() for h in row] for _, row in records[: HEADER_WITHIN + 1]]
+    at = next((i for i, row in enumerate(names) if set(columns) <= set(row)), 0)
+    for line, row in records[:at]:
+        if any(c.strip() for c in row):
+            problems.append(LineProblem(str(path), line, "not the CSV header, skipped"))
+    header = names[at] if records else []
+    return header, [(line, row) for line, row in records[at + 1 :] if any(c.strip() for c in row)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -190,11 +202,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 # ------------------------------------------------------------------------------------------
 
 
+_SPECIAL_COLUMNS = ("address block", "name", "rfc", "globally reachable", "termination date")
+
+
 def load_iana_special_registry(paths: list[Path], *, min_rows: int = 10) -> Snapshot:
     """Bogon rows of IANA's IPv4 / IPv6 special-purpose address registries (CSV)."""
     out = _PrefixRows()
     for path in paths:
-        header, rows = _read_csv(path)
+        header, rows = _read_csv(path, _SPECIAL_COLUMNS, out.problems)
         try:
             i_block, i_name = header.index("address block"), header.index("name")
             i_rfc, i_reach = header.index("rfc"), header.index("globally reachable")
@@ -234,7 +249,7 @@ def _newest_allocation(paths: list[Path]) -> dt.date | None:
     """The first day of the month of the newest allocation date (the registry's lower bound)."""
     newest: dt.date | None = None
     for path in paths:
-        _, rows = _read_csv(path)
+        _, rows = _read_csv(path, _SPECIAL_COLUMNS, [])
         for _, row in rows:
             match = re.fullmatch(r"(\d{4})-(\d{2})", _clean(row[3]) if len(row) > 3 else "")
             if match:
@@ -256,7 +271,7 @@ def load_iana_address_space(paths: list[Path], *, min_rows: int = 5) -> Snapshot
     """
     out = _PrefixRows()
     for path in paths:
-        header, rows = _read_csv(path)
+        header, rows = _read_csv(path, ("prefix", "designation", "status"), out.problems)
         try:
             i_prefix, i_name = header.index("prefix"), header.index("designation")
             i_status = header.index("status")
@@ -490,7 +505,7 @@ def load_iana_as_numbers(paths: list[Path], *, min_rows: int = 3) -> Snapshot:
     rows: list[tuple[int, int, str, str, str]] = []
     problems: list[LineProblem] = []
     for path in paths:
-        header, records = _read_csv(path)
+        header, records = _read_csv(path, ("number", "description"), problems)
         if "number" not in header or "description" not in header:
             problems.append(
                 LineProblem(str(path), 1, f"header {header!r} lacks Number,Description")
@@ -654,7 +669,7 @@ def _asn_segments(
 
 def _sniff_header(prefix: bytes) -> Callable[[bytes, str], bool]:
     def sniff(head: bytes, name: str) -> bool:
-        return head.lstrip(b"\xef\xbb\xbf").lower().startswith(prefix)
+        return header_line(head, lambda line: line.lower().startswith(prefix)) is not None
 
     return sniff
 
@@ -662,12 +677,10 @@ def _sniff_header(prefix: bytes) -> Callable[[bytes, str], bool]:
 def _sniff_cymru(head: bytes, name: str) -> bool:
     if _CYMRU_HEADER.match(head):
         return True
-    lines = [ln.strip() for ln in head.split(b"\n")[:20] if ln.strip()]
+    lines = [ln.strip() for ln in head_lines(head)[:20]]
     prefix_like = re.compile(rb"[0-9a-fA-F.:]+/\d{1,3}")
-    return (
-        "bogon" in name.lower()
-        and bool(lines)
-        and all(prefix_like.fullmatch(ln) or ln.startswith(b"#") for ln in lines[:-1] or lines)
+    return "bogon" in name.lower() and mostly(
+        lines, lambda ln: prefix_like.fullmatch(ln) is not None or ln.startswith(b"#")
     )
 
 

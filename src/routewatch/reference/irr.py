@@ -53,7 +53,7 @@ from routewatch.reference.base import (
     Snapshot,
     register,
 )
-from routewatch.reference.sniff import open_text
+from routewatch.reference.sniff import head_lines, mostly, open_text
 from routewatch.schemas import IRR_AS_SETS, IRR_AUT_NUMS, IRR_ROUTES
 
 __all__ = [
@@ -505,11 +505,9 @@ _RPSL_LINE = re.compile(rb"\A[A-Za-z0-9][A-Za-z0-9_-]*:")
 
 
 def _looks_rpsl(head: bytes) -> bool:
-    """The first line that is not blank or a comment is an ``attribute:`` line."""
-    for line in head.splitlines():
-        if line.strip() and line[:1] not in (b"#", b"%"):
-            return bool(_RPSL_LINE.match(line))
-    return False
+    """The first lines that are not comments are ``attribute:`` or continuation lines."""
+    lines = [line for line in head_lines(head) if line[:1] not in (b"#", b"%")][:20]
+    return mostly(lines, lambda line: bool(_RPSL_LINE.match(line)) or line[:1] in b" \t+")
 
 
 def _sniff_routes(head: bytes, name: str) -> bool:

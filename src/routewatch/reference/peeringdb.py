@@ -43,7 +43,14 @@ import pyarrow as pa
 from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.sniff import numbered_lines, read_all_text
+from routewatch.reference.jsonscan import array_elements
+from routewatch.reference.sniff import (
+    head_lines,
+    header_line,
+    mostly,
+    numbered_lines,
+    read_all_text,
+)
 from routewatch.schemas import PEERINGDB_NETWORKS
 
 __all__ = [
@@ -201,23 +208,9 @@ def _iter_arrays(text: str) -> Iterator[tuple[str | None, int]]:
 def _iter_objects(
     text: str, start: int, file: str, problems: list[LineProblem]
 ) -> Iterator[tuple[int, dict[str, object]]]:
-    """(line, object) for each element of the JSON array starting at ``start``."""
-    decoder = json.JSONDecoder()
-    pos, line, counted = start, 1, 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            return
-        line += text.count("\n", counted, pos)
-        counted = pos
-        try:
-            obj, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            problems.append(
-                LineProblem(file, line, f"malformed JSON, rest of array skipped: {exc.msg}")
-            )
-            return
+    """(line, object) for each element of the JSON array starting at ``start`` (a damaged
+    element is skipped and reported, the others are kept: see :mod:`~.jsonscan`)."""
+    for line, obj in array_elements(text, start, file, problems):
         if isinstance(obj, dict):
             yield line, obj
         else:
@@ -233,6 +226,10 @@ def _generated(text: str) -> dt.date | None:
 
 def _read_document(path: Path, nets: _Networks, problems: list[LineProblem]) -> dt.date | None:
     text = read_all_text(path, problems)
+    opening = text.find("{")
+    for number, stray in enumerate(text[: max(opening, 0)].splitlines(), start=1):
+        if stray.strip():
+            problems.append(LineProblem(str(path), number, "text before the JSON document"))
     for key, start in _iter_arrays(text):
         for line, obj in _iter_objects(text, start, str(path), problems):
             kind = key or _object_type(obj)
@@ -272,9 +269,10 @@ def _check_size(paths: Sequence[Path], count: int, minimum: int, what: str) -> N
 
 
 def sniff_peeringdb(head: bytes, name: str) -> bool:
-    """True for a JSON object with a ``data`` array of PeeringDB objects."""
-    start = head.lstrip()[:1]
-    return start == b"{" and b'"data"' in head and _PDB_FIELDS.search(head) is not None
+    """True for a JSON object with a ``data`` array of PeeringDB objects (the object may
+    follow a few stray lines)."""
+    opens = header_line(head, lambda line: line.lstrip().startswith(b"{")) is not None
+    return opens and b'"data"' in head and _PDB_FIELDS.search(head) is not None
 
 
 PEERINGDB_FORMAT = register(
@@ -329,15 +327,15 @@ def load_caida_ixps(paths: Sequence[Path], min_objects: int = 1) -> Snapshot:
 
 
 def sniff_caida_ixp(head: bytes, name: str) -> bool:
-    """True for JSON lines whose first object has ``ix_id`` and ``asn`` or ``name``."""
-    for raw in head.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(b"#"):
-            continue
-        if not line.startswith(b"{") or b'"ix_id"' not in line:
-            return False
-        return b'"asn"' in line or b'"name"' in line
-    return False
+    """True for JSON lines of objects with ``ix_id`` and ``asn`` or ``name``."""
+    lines = [line.strip() for line in head_lines(head) if not line.strip().startswith(b"#")]
+    return mostly(lines[:20], _caida_ixp_line)
+
+
+def _caida_ixp_line(line: bytes) -> bool:
+    return (
+        line.startswith(b"{") and b'"ix_id"' in line and (b'"asn"' in line or b'"name"' in line)
+    )
 
 
 CAIDA_IXP_FORMAT = register(

@@ -65,7 +65,15 @@ import pyarrow.json as pajson
 from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.sniff import open_binary, open_text, read_head
+from routewatch.reference.sniff import (
+    head_lines,
+    header_line,
+    mostly,
+    open_binary,
+    open_text,
+    read_head,
+    stray_lines,
+)
 from routewatch.schemas import ASPAS, VRPS
 
 __all__ = [
@@ -755,24 +763,38 @@ def _load_csv(paths: list[Path], fmt: str, min_rows: int) -> Snapshot:
     for path in paths:
         ta_match = _TA_IN_NAME.search(str(path))
         default_ta = _ta_label(ta_match[1]) if ta_match else None
-        header = _csv_header(path)
+        at, header = _csv_header(path)
         names = [h.strip().lower() for h in header]
-        if not {"asn", "ip prefix", "max length"} <= set(names):
+        if not set(names) >= _VRP_COLUMNS:
             problem = f"header {header!r} lacks ASN,IP Prefix,Max Length"
             columns.problems.append(LineProblem(str(path), 1, problem))
             continue
+        for line in stray_lines(read_head(path), at):
+            detail = f"not the CSV header, skipped (the header is on line {at})"
+            columns.problems.append(LineProblem(str(path), line, detail))
         batches, problems = len(columns.batches), len(columns.problems)
         try:
-            _csv_fast(columns, path, names, default_ta)
+            _csv_fast(columns, path, names, default_ta, at)
         except pa.ArrowInvalid:  # undecodable bytes and the like: read it row by row
             del columns.batches[batches:], columns.problems[problems:]
-            _csv_rows(columns, path, names, default_ta)
+            _csv_rows(columns, path, names, default_ta, at)
     return _finish(columns, paths, fmt, None, min_rows)
 
 
-def _csv_header(path: Path) -> list[str]:
-    """The fields of the first line ([] when it cannot be split)."""
-    line = read_head(path).lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+_VRP_COLUMNS = {"asn", "ip prefix", "max length"}
+
+
+def _csv_header(path: Path) -> tuple[int, list[str]]:
+    """(line, fields) of the header: the first line with the VRP columns among the first few
+    (see :data:`~routewatch.reference.sniff.HEADER_WITHIN`), else of line 1."""
+    head = read_head(path)
+    at = header_line(head, lambda line: {f.strip().lower() for f in _fields(line)} >= _VRP_COLUMNS)
+    line = head.splitlines()[at - 1] if at else head.split(b"\n", 1)[0]
+    return at or 1, _fields(line)
+
+
+def _fields(line: bytes) -> list[str]:
+    """The CSV fields of one line ([] when it cannot be split)."""
     text = line.decode("utf-8", errors="replace").replace("\r", "").replace("\x00", "")
     try:
         return next(csv.reader([text]), [])
@@ -780,11 +802,14 @@ def _csv_header(path: Path) -> list[str]:
         return []
 
 
-def _csv_fast(columns: _VrpColumns, path: Path, names: list[str], default_ta: str | None) -> None:
-    """One CSV file through Arrow's streaming reader and the vectorised batch path."""
+def _csv_fast(
+    columns: _VrpColumns, path: Path, names: list[str], default_ta: str | None, header: int
+) -> None:
+    """One CSV file through Arrow's streaming reader and the vectorised batch path (the
+    header on line ``header``, the rows after it)."""
     skipped: list[int] = []
     consumed = 0
-    for whole in _csv_batches(path, names, skipped, columns.problems):
+    for whole in _csv_batches(path, names, header, skipped, columns.problems):
         blank = pc.equal(whole.column(0), "")
         for name in names[1:]:
             blank = pc.and_(blank, pc.equal(whole.column(name), ""))
@@ -800,7 +825,7 @@ def _csv_fast(columns: _VrpColumns, path: Path, names: list[str], default_ta: st
             ta = pa.array([default_ta] * batch.num_rows, pa.string())
 
         def line_of(row: int, base: int = consumed, keep: Any = keep) -> int:
-            line = base + int(keep[row]) + 2
+            line = base + int(keep[row]) + header + 1
             for invalid in skipped:
                 line += int(invalid <= line)
             return line
@@ -812,13 +837,15 @@ def _csv_fast(columns: _VrpColumns, path: Path, names: list[str], default_ta: st
         consumed += whole.num_rows
 
 
-def _csv_rows(columns: _VrpColumns, path: Path, names: list[str], default_ta: str | None) -> None:
+def _csv_rows(
+    columns: _VrpColumns, path: Path, names: list[str], default_ta: str | None, header: int
+) -> None:
     """One CSV file row by row (the fallback for content Arrow's reader refuses)."""
     index = {name: names.index(name) for name in names}
     with open_text(path) as stream:
         for line, row in csv_records(stream, str(path), columns.problems):
             where = (str(path), line)
-            if line == 1:
+            if line <= header:
                 continue
             if not any(field.strip() for field in row):
                 continue
@@ -839,7 +866,7 @@ def _csv_rows(columns: _VrpColumns, path: Path, names: list[str], default_ta: st
 
 
 def _csv_batches(
-    path: Path, names: list[str], skipped: list[int], problems: list[LineProblem]
+    path: Path, names: list[str], header: int, skipped: list[int], problems: list[LineProblem]
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of a CSV file as text columns; rows with a wrong field count are
     skipped (their line numbers kept in ``skipped``; non-empty ones become problems)."""
@@ -856,7 +883,7 @@ def _csv_batches(
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(
-                column_names=names, skip_rows=1, use_threads=False, block_size=4 << 20
+                column_names=names, skip_rows=header, use_threads=False, block_size=4 << 20
             ),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(
@@ -965,15 +992,16 @@ def _sniff_json(marker: re.Pattern[bytes]) -> Callable[[bytes, str], bool]:
 
 def _sniff_header(*headers: bytes) -> Callable[[bytes, str], bool]:
     def sniff(head: bytes, name: str) -> bool:
-        first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip().replace(b'"', b"")
-        return first.lower() in headers
+        def is_header(line: bytes) -> bool:
+            return line.strip().replace(b'"', b"").lower() in headers
+
+        return header_line(head, is_header) is not None
 
     return sniff
 
 
 def _sniff_rcynic(head: bytes, name: str) -> bool:
-    lines = [ln for ln in head.split(b"\n")[:5] if ln.strip()]
-    return bool(lines) and all(_RCYNIC_LINE.match(ln) for ln in lines[:-1] or lines)
+    return mostly(head_lines(head)[:20], lambda line: _RCYNIC_LINE.match(line) is not None)
 
 
 RPKI_CLIENT_JSON = register(

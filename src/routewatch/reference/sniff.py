@@ -7,15 +7,28 @@ misnamed ``x.cache`` alike. :func:`detect` hands the first 64 KiB of the decompr
 and the file name to every :class:`~routewatch.reference.base.Format` in
 :data:`~routewatch.reference.base.FORMATS` and returns the one that accepts it.
 
+A UTF-8 byte-order mark at the start of the content is dropped here, once, for every loader
+and sniffer. Line-shaped sniffers judge the head with :func:`mostly`, the one tolerance rule:
+a few bad lines in the sampled head (at most :data:`SNIFF_BAD_LINES` or one in
+:data:`SNIFF_BAD_SHARE`, and fewer than the good ones) do not hide the format; the loader then
+reports each bad line with its file and line number and keeps every good row.
+
+When the kind is named (``ref show KIND``, ``--rpki FILE`` and the other typed inputs) and no
+format of that kind accepts the head as a whole, :func:`detect` is lenient: each format of the
+kind is offered the head's lines one at a time and the one that accepts most of them loads the
+file (the only format of the kind does, even with no vote). Auto-detection stays strict beyond
+the tolerance, because a wrong guess there would load a file as the wrong kind. A header (CSV
+column names, a JSON document's opening) may follow up to :data:`HEADER_WITHIN` stray lines
+(:func:`header_line`); loaders report those lines (:func:`stray_lines`) and read on.
+
 Failure modes: a file that no format accepts raises
 :class:`~routewatch.errors.UnsupportedFormatError` naming the known formats; a file that
 cannot be opened raises :class:`~routewatch.errors.InputError`. A cut-off or corrupt
 compressed stream is not fatal: :func:`read_head` and :func:`numbered_lines` return what could
 be decompressed (the latter adds a :class:`~routewatch.reference.base.LineProblem`), so a
 truncated download is still recognised and its complete lines still load. When several
-formats accept
-the same content the first registered wins (registration order is the import order of
-:data:`LOADER_MODULES`).
+formats accept the same content the first registered wins (registration order is the import
+order of :data:`LOADER_MODULES`).
 """
 
 from __future__ import annotations
@@ -27,9 +40,9 @@ import importlib
 import io
 import lzma
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TypeVar, cast
 
 import zstandard
 
@@ -38,20 +51,39 @@ from routewatch.reference.base import FORMATS, Format, LineProblem, RefKind, Sna
 
 __all__ = [
     "DECOMPRESSION_ERRORS",
+    "HEADER_WITHIN",
     "HEAD_SIZE",
     "LOADER_MODULES",
+    "SNIFF_BAD_LINES",
+    "SNIFF_BAD_SHARE",
     "detect",
+    "head_lines",
+    "header_line",
     "import_loaders",
     "load_any",
+    "mostly",
     "numbered_lines",
     "open_binary",
     "open_text",
     "read_all_text",
     "read_head",
+    "stray_lines",
 ]
 
 #: How much decompressed content a format's sniffer sees.
 HEAD_SIZE = 64 * 1024
+
+#: Bad lines a line-shaped sniffer tolerates in its sample: this many, or one in
+#: ``SNIFF_BAD_SHARE`` lines when that is more (see :func:`mostly`).
+SNIFF_BAD_LINES = 2
+SNIFF_BAD_SHARE = 20
+
+#: How many lines of the head the named-kind vote reads (see :func:`detect`).
+VOTE_LINES = 200
+
+#: Stray lines a header (CSV column names, a JSON document's opening) may follow; the loader
+#: reports them and starts after the header (see :func:`header_line`).
+HEADER_WITHIN = 5
 
 #: Every module that registers reference formats; importing them fills ``FORMATS``.
 LOADER_MODULES: tuple[str, ...] = (
@@ -78,6 +110,9 @@ _GZIP = b"\x1f\x8b"
 _BZIP2 = b"BZh"
 _XZ = b"\xfd7zXZ\x00"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+_BOM = b"\xef\xbb\xbf"
+
+T = TypeVar("T")
 
 
 def import_loaders() -> list[Format]:
@@ -90,14 +125,21 @@ def import_loaders() -> list[Format]:
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for reading, decompressing gzip, bzip2, xz or zstd by its magic bytes.
 
-    Reading a cut-off or corrupt compressed stream raises one of :data:`DECOMPRESSION_ERRORS`
-    at the point of damage; everything before it has been returned (see
-    :func:`numbered_lines`).
+    A UTF-8 byte-order mark at the start of the (decompressed) content is skipped. Reading a
+    cut-off or corrupt compressed stream raises one of :data:`DECOMPRESSION_ERRORS` at the
+    point of damage; everything before it has been returned (see :func:`numbered_lines`).
     """
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot open {path}: {exc.strerror}; check the path") from exc
+    stream = _decompressed(raw)
+    _skip_bom(stream)
+    return stream
+
+
+def _decompressed(raw: IO[bytes]) -> IO[bytes]:
+    """``raw`` itself, or a decompressing reader chosen by its magic bytes."""
     magic = raw.read(6)
     raw.seek(0)
     if magic.startswith(_GZIP):
@@ -109,6 +151,15 @@ def open_binary(path: Path) -> IO[bytes]:
     if magic.startswith(_ZSTD):
         return _open_zstd(raw)
     return raw
+
+
+def _skip_bom(stream: IO[bytes]) -> None:
+    """Consume a leading UTF-8 byte-order mark (a damaged stream is left to the reader)."""
+    try:
+        if cast(io.BufferedReader, stream).peek(len(_BOM))[: len(_BOM)] == _BOM:
+            stream.read(len(_BOM))
+    except DECOMPRESSION_ERRORS:
+        return
 
 
 def _open_zstd(raw: IO[bytes]) -> IO[bytes]:
@@ -175,19 +226,70 @@ def read_head(path: Path, size: int = HEAD_SIZE) -> bytes:
     return b"".join(chunks)
 
 
+def head_lines(head: bytes) -> list[bytes]:
+    """The complete, non-blank lines of a head (a head may end inside its last line)."""
+    lines = head.splitlines()
+    if lines and not head.endswith((b"\n", b"\r")):
+        lines = lines[:-1]
+    return [line for line in lines if line.strip()]
+
+
+def header_line(head: bytes, is_header: Callable[[bytes], bool]) -> int | None:
+    """The 1-based number of the first line ``is_header`` accepts among the first
+    :data:`HEADER_WITHIN` + 1 lines of ``head``, or None."""
+    for number, line in enumerate(head.splitlines()[: HEADER_WITHIN + 1], start=1):
+        if is_header(line):
+            return number
+    return None
+
+
+def stray_lines(head: bytes, header: int) -> list[int]:
+    """The numbers of the non-blank lines before line ``header`` (what a loader reports)."""
+    lines = head.splitlines()[: header - 1]
+    return [number for number, line in enumerate(lines, start=1) if line.strip()]
+
+
+def mostly(lines: Sequence[T], matches: Callable[[T], bool]) -> bool:
+    """Whether sampled ``lines`` are of the shape ``matches`` tests, but for a few bad ones.
+
+    The one tolerance rule of the line-shaped sniffers: more good lines than bad, and at most
+    :data:`SNIFF_BAD_LINES` bad lines or one in :data:`SNIFF_BAD_SHARE`, whichever is more.
+    """
+    bad = sum(1 for line in lines if not matches(line))
+    good = len(lines) - bad
+    return good > bad and bad <= max(SNIFF_BAD_LINES, len(lines) // SNIFF_BAD_SHARE)
+
+
 def detect(path: Path, kind: RefKind | None = None) -> Format:
-    """The registered format that reads ``path`` (restricted to ``kind`` when given)."""
+    """The registered format that reads ``path`` (restricted to ``kind`` when given).
+
+    With ``kind`` named and no format of it accepting the head, the format of that kind that
+    accepts most of the head's lines one by one is chosen (see the module doc).
+    """
     head = read_head(path)
     candidates = [f for f in FORMATS if kind is None or f.kind == kind]
     for fmt in candidates:
         if fmt.sniff(head, path.name):
             return fmt
+    chosen = _vote(head, path.name, candidates) if kind is not None else None
+    if chosen is not None:
+        return chosen
     known = ", ".join(f"{f.name} ({f.kind.value})" for f in candidates) or "none registered"
     wanted = f" of kind {kind.value}" if kind is not None else ""
     raise UnsupportedFormatError(
         f"{path}: content matches no known reference format{wanted}. Known formats: {known}. "
         "Check that the file is complete and uncompressed or gzip/bzip2/xz/zstd-compressed."
     )
+
+
+def _vote(head: bytes, name: str, candidates: Sequence[Format]) -> Format | None:
+    """The candidate accepting most head lines offered alone (the only candidate: always)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    lines = head_lines(head)[:VOTE_LINES]
+    votes = [sum(fmt.sniff(line + b"\n", name) for line in lines) for fmt in candidates]
+    best = max(votes, default=0)
+    return candidates[votes.index(best)] if best > 0 else None
 
 
 def load_any(paths: Sequence[Path], kind: RefKind | None = None) -> Snapshot:

@@ -37,7 +37,8 @@ from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import format_prefix, parse_prefix
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.sniff import numbered_lines
+from routewatch.reference.jsonscan import array_elements, array_start
+from routewatch.reference.sniff import HEADER_WITHIN, head_lines, numbered_lines, read_head
 from routewatch.schemas import SPOOFABLE_PREFIXES, SPOOFER_TESTS
 
 __all__ = [
@@ -130,18 +131,28 @@ def _outcome(
     return text
 
 
+def _is_page(head: bytes) -> bool:
+    """Whether the content is whole JSON documents (API pages) rather than JSON lines: the
+    first line that is either a complete object or the opening of a document decides."""
+    for line in head_lines(head)[: HEADER_WITHIN + 1]:
+        text = line.strip()
+        if text.startswith(b"{") and text.endswith(b"}") and b'"hydra:member"' not in text:
+            return False
+        if text.startswith((b"{", b"[")) or b'"hydra:member"' in text:
+            return True
+    return False
+
+
 def _objects(path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, object]]:
     """(line, object) for a JSON-lines file or for the members of whole API pages."""
     lines = numbered_lines(path, problems)
-    first = True
+    if _is_page(read_head(path)):
+        yield from _page("".join(line for _, line in lines), path, problems)
+        return
     for lineno, raw in lines:
         text = raw.strip()
         if not text:
             continue
-        if first and (not text.endswith("}") or '"hydra:member"' in text):
-            yield from _page(raw + "".join(line for _, line in lines), path, problems)
-            return
-        first = False
         try:
             yield lineno, json.loads(text)
         except json.JSONDecodeError as exc:
@@ -149,16 +160,22 @@ def _objects(path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, obj
 
 
 def _page(text: str, path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, object]]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(LineProblem(str(path), exc.lineno, f"malformed JSON page: {exc.msg}"))
-        return
-    members = document.get("hydra:member") if isinstance(document, dict) else document
-    if not isinstance(members, list):
-        problems.append(LineProblem(str(path), 1, "no hydra:member list in the page"))
-        return
-    yield from enumerate(members, start=1)
+    """(line, member) of whole API pages: the ``hydra:member`` list (or a bare list) read one
+    member at a time, so that a damaged member costs only itself (see :mod:`~.jsonscan`)."""
+    start = array_start(text, "hydra:member")
+    if start is None and text.lstrip().startswith("["):
+        start = text.index("[") + 1
+    damage: list[LineProblem] = []
+    if start is not None:
+        yield from array_elements(text, start, str(path), damage)
+    if not damage:  # damage outside the member list, if any
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            damage.append(LineProblem(str(path), exc.lineno, f"malformed JSON page: {exc.msg}"))
+    if start is None and not damage:
+        damage.append(LineProblem(str(path), 1, "no hydra:member list in the page"))
+    problems.extend(damage)
 
 
 def load_spoofer(paths: Sequence[Path], min_sessions: int = 1) -> Snapshot:
