@@ -25,6 +25,7 @@ from routewatch.cli.progress import FileProgress, reading_note
 from routewatch.errors import ConfigError, InputError, StoreError
 from routewatch.ingest.lake import IngestOutcome, ingest_file
 from routewatch.ingest.report import IngestReport
+from routewatch.ingest.temporaries import sweep_lake
 
 __all__ = ["IngestSummary", "ingest"]
 
@@ -100,8 +101,13 @@ def ingest(
     file in LAKE/_ingest/<file-id>.json (source, sha256, time range, counts, problems).
     The file id is a hash of the file's bytes: a file already ingested is skipped, so the
     command can be re-run on a growing folder. Files with unreadable records are still
-    written, marked partial, and the command exits 3.
+    written, marked partial, and the command exits 3. Temporary files that killed ingests left
+    in the lake are removed first (never one of a running ingest).
     """
+    removed = sweep_lake(lake)
+    if removed:
+        click.echo(f"routewatch: removed {len(removed)} temporary file(s) left by interrupted "
+                   f"writes in {lake}", err=True)
     summary = IngestSummary()
     with FileProgress(files, verb="Ingesting") as progress:
         for path in files:

@@ -23,7 +23,8 @@ the target folder and renamed into place when complete. The manifest is written 
 the commit mark: a file counts as ingested only when its manifest exists and every part it
 names is present. A crash leaves dot-named temporaries (ignored by DuckDB, Spark and
 pyarrow) and perhaps complete parts without a manifest; the next ingest of that file
-overwrites them.
+overwrites the parts, and every write first removes the temporaries of dead writers from the
+folder it writes into (:mod:`routewatch.ingest.temporaries`: never one of a live process).
 
 Memory is bounded by the batch size: batches are split by partition and appended at once to
 one open :class:`pyarrow.parquet.ParquetWriter` per partition.
@@ -40,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -56,6 +56,7 @@ import pyarrow.parquet as pq
 from routewatch import __version__
 from routewatch.errors import ConfigError, InputError
 from routewatch.ingest.report import IngestReport, ProblemKind
+from routewatch.ingest.temporaries import sweep_folder, temporary_for
 from routewatch.schemas import ELEMS
 
 __all__ = [
@@ -361,8 +362,9 @@ class _PartWriters:
         _check_collector(key[0])
         folder = self._lake / ELEMS_DIR / f"collector={key[0]}" / f"date={key[1].isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
+        sweep_folder(folder)
         final = folder / f"{self._fid}.parquet"
-        tmp = folder / f".{self._fid}.parquet.{os.getpid()}.tmp"
+        tmp = temporary_for(final)
         writer = pq.ParquetWriter(tmp, PART_SCHEMA, compression="zstd")
         return writer, tmp, final
 
@@ -424,7 +426,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sweep_folder(path.parent)
+    tmp = temporary_for(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
