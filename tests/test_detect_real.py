@@ -83,14 +83,13 @@ def test_route_state_counts_are_consistent(result: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# RIS rrc04, 2021-01-01 04:55-07:25 (the first 30 of the series' 50 update files: the ones the
-# repository copies), AFRINIC VRPs of 2022-01-02 (the nearest; ROAs created after 2021-01-01
-# are in it too — see the notes) and the 2018-01 relationships. The window starts at 05:00, so
-# 04:55-05:00 is the baseline.
+# RIS rrc04, 2021-01-01 04:55-09:00 (50 update files), AFRINIC VRPs of 2022-01-02 (the nearest;
+# ROAs created after 2021-01-01 are in it too — see the notes) and the 2018-01 relationships.
+# The window starts at 05:00, so 04:55-05:00 is the baseline.
 # --------------------------------------------------------------------------------------------
 SERIES = [
     shared_data(f"mrt/series/rrc04_20210101/ris.rrc04.updates.{start}.300.cache")
-    for start in range(1609476900, 1609485900, 300)
+    for start in range(1609476900, 1609491900, 300)
 ]
 AFRINIC = shared_data("rpki/ripe-archive_afrinic-tal_roas_20220102.csv")
 
@@ -102,7 +101,7 @@ def rrc04() -> Any:
     from routewatch.detect.scenario import parse_time
 
     refs = build_references((AFRINIC,), (), (RELS,), (), (), (), ())
-    window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T07:25:00Z"))
+    window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T09:00:00Z"))
     return detect(_mrt_batches(tuple(SERIES), []), refs, window=window)
 
 

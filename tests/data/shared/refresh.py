@@ -71,7 +71,7 @@ LEFT_OUT = {"mrt/bgpdump-expect/updates.et-header.2015.gz.bgp.gz"}
 
 #: Series folders: the first ``n`` five-minute files, in time order.
 SERIES = {
-    "mrt/series/rrc04_20210101": 30,  # 04:55-07:25: tests/test_detect_real.py reads them all
+    "mrt/series/rrc04_20210101": 50,  # all: tests/test_detect_real.py reads them all
     "mrt/series/rrc06_20210102": 12,  # one hour
     "mrt/series/rrc12_20210101": 2,  # 2.8 MB each: ten minutes of 87 peer ASes
 }
@@ -230,10 +230,10 @@ RouteViews, CAIDA AUA, PeeringDB AUP, RIR statistics, MANRS/ISOC; repositories n
 ## What was left out or cut, and how
 
 - Whole files are byte-for-byte copies (same sha256 as in the corpus).
-- `mrt/series/`: the first files of each folder in time order — rrc04 04:55-07:25 (30 files,
-  the window `tests/test_detect_real.py` reads), rrc06 05:05-06:05 (12 files), rrc12
-  05:00-05:10 (2 files, 2.8 MB each); each folder's `SHA256SUMS` holds the lines of the files
-  taken, unchanged.
+- `mrt/series/`: the first files of each folder in time order — rrc04 all 50 (04:55-09:05;
+  `tests/test_detect_real.py` needs the whole window: a finding of 06:53 reaches its second
+  peer AS after 08:25), rrc06 05:05-06:05 (12 of 50 files), rrc12 05:00-05:10 (2 of 12 files,
+  2.8 MB each); each folder's `SHA256SUMS` holds the lines of the files taken, unchanged.
 - `mrt/misc/updates.et-header.2015.first-3000-records.gz`: the first 3,000 of the 89,686
   MRT records of `mrt/misc/updates.et-header.2015.gz` (BGP4MP_ET), cut at the record boundary
   after the 3,000th record of the decompressed stream and gzipped again (level 9, no name,
