@@ -21,20 +21,19 @@ from _live_server import live_server
 from routewatch.web.app import create_app
 from routewatch.web.openapi import openapi
 from routewatch.web.tables import TABLES
-from web_fixture import build_store
+from web_fixture import built_store
 
 TESTS = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web-hardening") / "rw.duckdb"
-    build_store(path)
-    return path
+    return built_store(tmp_path_factory, "web-hardening")
 
 
 @pytest.fixture(scope="module")
 def client(db: Path) -> Iterator[TestClient]:
+    """Server exceptions become responses (a 500 is what these tests look for)."""
     with TestClient(create_app(db), raise_server_exceptions=False) as c:
         yield c
 

@@ -40,7 +40,7 @@ from routewatch.schemas import (
 )
 from routewatch.store import MonthTables, RunInfo, RunStatus, Store
 
-__all__ = ["HIJACKER", "MONTHS", "VICTIM", "build_store", "networks"]
+__all__ = ["HIJACKER", "MONTHS", "VICTIM", "build_store", "built_store", "networks"]
 
 RIR = Path(__file__).parent / "data" / "ref" / "rir"
 MONTHS = (dt.date(2024, 4, 1), dt.date(2024, 5, 1), dt.date(2024, 6, 1))
@@ -170,6 +170,13 @@ def month_tables(month: dt.date, reg: Registry, asns: list[int]) -> MonthTables:
                        action_scores=scores, area_readiness=rollups.readiness,
                        area_summaries=rollups.summaries, networks=network_rows,
                        announced_pairs=pairs)
+
+
+def built_store(factory: object, name: str) -> Path:
+    """A new store in a fresh folder of a pytest ``tmp_path_factory``; its path."""
+    path = Path(factory.mktemp(name)) / "rw.duckdb"  # type: ignore[attr-defined]
+    build_store(path)
+    return path
 
 
 def build_store(path: Path) -> Store:
