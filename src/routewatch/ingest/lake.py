@@ -356,7 +356,9 @@ class _PartWriters:
             self._open[key] = self._new_writer(key)
         if batch.schema != PART_SCHEMA:
             batch = batch.cast(PART_SCHEMA)
-        self._open[key][0].write_batch(batch)
+        writer, tmp, _ = self._open[key]
+        with _writing(tmp):
+            writer.write_batch(batch)
 
     def _new_writer(self, key: tuple[str, date]) -> tuple[pq.ParquetWriter, Path, Path]:
         _check_collector(key[0])
@@ -365,18 +367,31 @@ class _PartWriters:
         sweep_folder(folder)
         final = folder / f"{self._fid}.parquet"
         tmp = temporary_for(final)
-        writer = pq.ParquetWriter(tmp, PART_SCHEMA, compression="zstd")
+        with _writing(tmp):
+            writer = pq.ParquetWriter(tmp, PART_SCHEMA, compression="zstd")
         return writer, tmp, final
 
     def finish(self) -> tuple[str, ...]:
         """Close every part and rename it into place; the lake-relative paths, sorted."""
         done = []
         for writer, tmp, final in self._open.values():
-            writer.close()
-            tmp.replace(final)
+            with _writing(tmp):
+                writer.close()
+                tmp.replace(final)
             done.append(final.relative_to(self._lake).as_posix())
         self._open.clear()
         return tuple(sorted(done))
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name the lake file in an OSError of a write that does not (disk full, quota, rights)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 def _remove_stale_parts(lake: Path, old: tuple[str, ...], new: tuple[str, ...]) -> None:
@@ -429,8 +444,9 @@ def _atomic_write_text(path: Path, text: str) -> None:
     sweep_folder(path.parent)
     tmp = temporary_for(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        with _writing(tmp):
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -152,6 +152,11 @@ class Fetcher:
             return self._offline(item, cached)
         try:
             return self._download(item, cached)
+        except OSError as exc:  # writing into the cache: disk full, quota, permissions
+            failed = FetchError(f"{item.key}: cannot write the download into the cache "
+                                f"{self.cache.root}: {exc.strerror or exc}; check free space "
+                                "and permissions there.")
+            return self._stand_in(item, cached, failed)
         except FetchError as exc:
             return self._stand_in(item, cached, exc)
 

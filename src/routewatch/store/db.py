@@ -178,10 +178,10 @@ class Store:
                                       f"{secrets.token_hex(4)}.tmp")
             try:
                 if self.path.exists():
-                    shutil.copyfile(self.path, tmp)
+                    _copy(self.path, tmp)
                     wal = self.path.with_name(self.path.name + ".wal")
                     if wal.exists():  # left by a program that wrote the file in place
-                        shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+                        _copy(wal, tmp.with_name(tmp.name + ".wal"))
                 with _transaction(tmp) as con:
                     yield con
                 _fsync(tmp)
@@ -189,6 +189,17 @@ class Store:
                 _fsync(self.path.parent)
             finally:
                 _remove_copy(tmp)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy the store to its working copy; a failed copy (disk full) is a StoreError."""
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot make a working copy of the store {source}: {exc.strerror or exc}; nothing "
+            f"was changed. Check free space and permissions in {target.parent}."
+        ) from exc
 
 
 @contextlib.contextmanager
