@@ -8,12 +8,14 @@ they match the reply's validators. Every request is recorded (path and headers).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import lzma
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,3 +156,14 @@ def _not_modified(reply: Reply, headers: dict[str, str]) -> bool:
     if reply.etag and headers.get("if-none-match") == reply.etag:
         return True
     return bool(reply.last_modified) and headers.get("if-modified-since") == reply.last_modified
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[FixtureServer]:
+    """A started server, shut down when the block ends."""
+    state, httpd = start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -27,7 +27,7 @@ from routewatch.ingest.lake import file_id, ingest_file, read_manifest, scan_lak
 from routewatch.sources import Cache, Fetcher, Mirrors, Status, Window, get_source
 from routewatch.sources.http import Downloader, HttpPolicy
 from routewatch.store import Store
-from sources_server import FixtureServer, Reply, sample, start
+from sources_server import FixtureServer, Reply, sample, serving
 from test_lake_temporaries import held_ingest
 from test_store_db import JUNE, sample_run, sample_tables
 
@@ -120,10 +120,8 @@ print(result.files[0].reason)
 
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
-    state, httpd = start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving() as state:
+        yield state
 
 
 def fetch_bogons(root: Path, server: FixtureServer) -> Path:
