@@ -55,6 +55,14 @@ _ALL: tuple[Setting, ...] = (
     Setting("lake", "lake", "Folder of the Parquet lake written by 'routewatch ingest'."),
     Setting("db", "routewatch.duckdb", "Path of the embedded DuckDB store."),
     Setting("batch-size", 65536, "Elems per Arrow record batch when reading MRT.", int),
+    Setting(
+        "max-document-bytes",
+        1 << 30,
+        "Largest decompressed reference file read whole into memory (JSON documents: "
+        "PeeringDB, validator VRPs, Spoofer pages); a larger one is refused as a possible "
+        "decompression bomb.",
+        int,
+    ),
     Setting("http-timeout", 60.0, "Seconds before an HTTP request is abandoned.", float),
     Setting("http-retries", 4, "Attempts per download before giving up.", int),
     Setting(

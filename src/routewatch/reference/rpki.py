@@ -72,6 +72,7 @@ from routewatch.reference.sniff import (
     open_binary,
     open_text,
     read_head,
+    read_whole,
     stray_lines,
 )
 from routewatch.schemas import ASPAS, VRPS
@@ -580,8 +581,7 @@ def _load_json(paths: list[Path], fmt: str, min_rows: int) -> Snapshot:
     columns = _VrpColumns()
     as_of: dt.date | None = None
     for path in paths:
-        with open_binary(path) as stream:
-            data = stream.read()
+        data = read_whole(path)
         as_of = as_of or _json_as_of(data)
         try:
             region = _flat_roas_region(data)
@@ -696,8 +696,7 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
     problems: list[LineProblem] = []
     as_of: dt.date | None = None
     for path in paths:
-        with open_binary(path) as stream:
-            data = stream.read()
+        data = read_whole(path)
         as_of = as_of or _json_as_of(data)
         key = _ASPAS_KEY.search(data)
         if key is None:

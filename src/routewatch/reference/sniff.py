@@ -42,11 +42,12 @@ import lzma
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TypeVar, cast
+from typing import IO, NoReturn, TypeVar, cast
 
 import zstandard
 
-from routewatch.errors import InputError, UnsupportedFormatError
+from routewatch import settings
+from routewatch.errors import ImplausibleInputError, InputError, UnsupportedFormatError
 from routewatch.reference.base import FORMATS, Format, LineProblem, RefKind, Snapshot
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "SNIFF_BAD_LINES",
     "SNIFF_BAD_SHARE",
     "detect",
+    "document_limit",
     "head_lines",
     "header_line",
     "import_loaders",
@@ -67,6 +69,7 @@ __all__ = [
     "open_text",
     "read_all_text",
     "read_head",
+    "read_whole",
     "stray_lines",
 ]
 
@@ -185,8 +188,42 @@ def numbered_lines(path: Path, problems: list[LineProblem]) -> Iterator[tuple[in
 
 def read_all_text(path: Path, problems: list[LineProblem]) -> str:
     """The whole decompressed text (for formats that are one JSON document); a cut-off
-    stream gives what could be read plus a :class:`LineProblem`."""
-    return "".join(line for _, line in numbered_lines(path, problems))
+    stream gives what could be read plus a :class:`LineProblem`. Refused beyond the setting
+    ``max-document-bytes`` (see :func:`read_whole`)."""
+    limit, size, lines = document_limit(), 0, []
+    for _, line in numbered_lines(path, problems):
+        size += len(line)
+        if size > limit:
+            _too_big(path, limit)
+        lines.append(line)
+    return "".join(lines)
+
+
+def read_whole(path: Path) -> bytes:
+    """The whole decompressed content, refused (:class:`ImplausibleInputError`) when it is
+    larger than the setting ``max-document-bytes``: a decompression bomb must not fill memory.
+    A damaged compressed stream raises as :func:`open_binary` does."""
+    limit, chunks, size = document_limit(), [], 0
+    with open_binary(path) as stream:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                _too_big(path, limit)
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def document_limit() -> int:
+    """The setting ``max-document-bytes``."""
+    return int(settings.get("max-document-bytes"))
+
+
+def _too_big(path: Path, limit: int) -> NoReturn:
+    raise ImplausibleInputError(
+        f"{path}: decompresses to more than {limit:,} bytes, more than a reference document "
+        "is read whole; refused as a possible decompression bomb. If the file is genuine, "
+        "raise the setting max-document-bytes (ROUTEWATCH_MAX_DOCUMENT_BYTES)."
+    )
 
 
 def open_text(path: Path) -> IO[str]:

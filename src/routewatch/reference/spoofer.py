@@ -38,7 +38,13 @@ from routewatch.errors import ImplausibleInputError
 from routewatch.prefixes import format_prefix, parse_prefix
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
 from routewatch.reference.jsonscan import array_elements, array_start
-from routewatch.reference.sniff import HEADER_WITHIN, head_lines, numbered_lines, read_head
+from routewatch.reference.sniff import (
+    HEADER_WITHIN,
+    head_lines,
+    numbered_lines,
+    read_all_text,
+    read_head,
+)
 from routewatch.schemas import SPOOFABLE_PREFIXES, SPOOFER_TESTS
 
 __all__ = [
@@ -145,11 +151,10 @@ def _is_page(head: bytes) -> bool:
 
 def _objects(path: Path, problems: list[LineProblem]) -> Iterator[tuple[int, object]]:
     """(line, object) for a JSON-lines file or for the members of whole API pages."""
-    lines = numbered_lines(path, problems)
     if _is_page(read_head(path)):
-        yield from _page("".join(line for _, line in lines), path, problems)
+        yield from _page(read_all_text(path, problems), path, problems)
         return
-    for lineno, raw in lines:
+    for lineno, raw in numbered_lines(path, problems):
         text = raw.strip()
         if not text:
             continue

@@ -60,15 +60,22 @@ def next_pages(item: PlanItem, path: Path) -> list[PlanItem]:
     following = view.get("hydra:next") if isinstance(view, dict) else None
     if not isinstance(following, str) or item.as_of is None:
         return []
-    page = int(parse_qs(urlsplit(urljoin(item.url, following)).query).get("page", ["0"])[0])
-    if page <= _current_page(item) or page > _MAX_PAGES:
+    page = _page_number(urlsplit(urljoin(item.url, following)).query)
+    if page is None or page <= _current_page(item) or page > _MAX_PAGES:
         return []
     base = item.url.split("sessions?", 1)[0]
     return [page_item(item.as_of.date(), page, base)]
 
 
 def _current_page(item: PlanItem) -> int:
-    return int(parse_qs(urlsplit(item.url).query).get("page", ["1"])[0])
+    return _page_number(urlsplit(item.url).query) or 1
+
+
+def _page_number(query: str) -> int | None:
+    """The ``page`` of a query string, or None when it is missing or not a plain number (it
+    comes from a fetched page, so it is hostile until checked)."""
+    text = parse_qs(query).get("page", [""])[0]
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 SPOOFER = Spoofer()

@@ -1,0 +1,129 @@
+"""Threats of docs/threat-model.md that no other test module covers: decompression bombs in
+reference documents, text from IRR / PeeringDB / as2org shown on pages, names in a Spoofer
+page's ``hydra:next``.
+
+Inputs: the real PeeringDB and rpki-client files (``tests/_data.py``, ``tests/data/ref``) padded
+into bombs here; the web tests' store (``tests/web_fixture.py``, real code path) with one
+network's name replaced by hostile markup (INVENTED, as an attacker would register it);
+a real Spoofer page layout (``tests/data/ref/spoofer``, invented sessions) with a hostile
+``hydra:next``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+import web_fixture
+from _data import shared_data
+from routewatch.errors import ImplausibleInputError
+from routewatch.reference.sniff import load_any
+from routewatch.sources.spoofer import next_pages, page_item
+from routewatch.web import create_app
+from web_fixture import HIJACKER, build_store
+
+REF = Path(__file__).parent / "data" / "ref"
+
+
+# ------------------------------------------------------------------------------------------
+# decompression bombs
+# ------------------------------------------------------------------------------------------
+
+
+def bomb(tmp_path: Path, source: Path, padding: int) -> Path:
+    """``source`` with ``padding`` bytes of blanks (JSON whitespace) after its 40th line,
+    gzipped: a few hundred KB that decompress to ``padding`` more bytes."""
+    lines = source.read_bytes().splitlines(keepends=True)
+    target = tmp_path / (source.name + ".gz")
+    with gzip.open(target, "wb", compresslevel=9) as out:
+        out.write(b"".join(lines[:40]))
+        for _ in range(padding >> 20):
+            out.write(b" " * (1 << 20))
+        out.write(b"".join(lines[40:]))
+    return target
+
+
+@pytest.mark.parametrize("source", [
+    shared_data("peeringdb/peeringdb-api_netixlan.json"),
+    REF / "rpki" / "rpki-client_afrinic-vrps_20220102.json",
+], ids=["peeringdb-json", "rpki-client-json"])  # fmt: skip
+def test_a_json_document_bomb_is_refused_before_it_fills_memory(
+    tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # main: read whole, whatever it decompressed to (a few MB of gzip can hold gigabytes)
+    monkeypatch.setenv("ROUTEWATCH_MAX_DOCUMENT_BYTES", str(4 << 20))
+    assert load_any([source]).table.num_rows > 0  # the real file is under the limit
+    packed = bomb(tmp_path, source, 32 << 20)
+    assert packed.stat().st_size < 200_000
+    with pytest.raises(ImplausibleInputError, match="max-document-bytes"):
+        load_any([packed])
+
+
+# ------------------------------------------------------------------------------------------
+# text from IRR / PeeringDB / as2org shown on pages
+# ------------------------------------------------------------------------------------------
+
+HOSTILE = '</script><script>alert("rw")</script><img src=x onerror=alert(1)>&amp;'
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    path = tmp_path_factory.mktemp("hostile") / "rw.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        original = web_fixture._name
+        patch.setattr(web_fixture, "_name", lambda asn: HOSTILE if asn == HIJACKER
+                      else original(asn))  # fmt: skip
+        build_store(path)
+    with TestClient(create_app(path)) as client:
+        yield client
+
+
+def test_a_hostile_network_name_is_text_on_the_page(hostile_client: TestClient) -> None:
+    page = hostile_client.get(f"/asn/{HIJACKER}").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;/script&gt;&lt;script&gt;alert(" in page  # shown, as text
+    assert "&lt;img src=x onerror=alert(1)&gt;&amp;amp;" in page
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', page,
+                      re.S)  # fmt: skip
+    assert found is not None  # the embedded JSON did not end early
+    assert json.loads(found.group(1))["about"]["name"] == HOSTILE
+
+
+def test_a_hostile_network_name_is_data_in_the_api(hostile_client: TestClient) -> None:
+    answer = hostile_client.get(f"/api/v1/networks/{HIJACKER}")
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["about"]["name"] == HOSTILE
+    assert "nosniff" in answer.headers.get("x-content-type-options", "")
+
+
+# ------------------------------------------------------------------------------------------
+# names from listings: the next page a fetched Spoofer page names
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("following", [
+    "https://attacker.example/sessions?page=2",
+    "../../../../etc/passwd?page=2",
+    "/sessions?page=not-a-number",
+    "/sessions?page=99999999999999999999",
+    "/sessions?page=1",
+], ids=["other-host", "traversal", "not-a-number", "huge", "backwards"])  # fmt: skip
+def test_a_fetched_page_cannot_steer_the_next_request(tmp_path: Path, following: str) -> None:
+    import datetime as dt
+
+    item = page_item(dt.date(2020, 5, 7), 1, "https://api.spoofer.caida.org/")
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"hydra:member": [], "hydra:view": {"hydra:next": following}}))
+    followed = next_pages(item, page)
+    if following.endswith("page=2"):  # only the page number is taken from the link
+        assert [(i.url.split("?")[0], i.key) for i in followed] == [
+            ("https://api.spoofer.caida.org/sessions", item.key.replace("0001", "0002"))
+        ]
+    else:
+        assert followed == []
