@@ -127,3 +127,20 @@ def test_a_fetched_page_cannot_steer_the_next_request(tmp_path: Path, following:
         ]
     else:
         assert followed == []
+
+
+# ------------------------------------------------------------------------------------------
+# paths from the client
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../../pyproject.toml",
+    "/static/..%2f..%2fpyproject.toml",
+    "/static/%2e%2e/%2e%2e/src/routewatch/web/app.py",
+    "/static/vendor/../../app.py",
+])  # fmt: skip
+def test_static_paths_stay_inside_the_static_folder(hostile_client: TestClient, path: str) -> None:
+    answer = hostile_client.get(path)
+    assert answer.status_code == 404
+    assert "[project]" not in answer.text and "def create_app" not in answer.text
