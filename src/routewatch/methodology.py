@@ -1,9 +1,10 @@
 """The versioned measurement methodology: every threshold of docs/METHODOLOGY.md in one object.
 
 A :class:`Methodology` is a frozen dataclass; each published version is one module-level
-instance (:data:`RW_2026_1`) found by name in :data:`METHODOLOGIES`. Changing a default means
-adding a new instance with a new ``version``, never editing an old one. Detectors take the
-object as an argument (no global lookups), and every stored result is stamped with
+instance (:data:`RW_2026_1`, :data:`RW_2026_2`) found by name in :data:`METHODOLOGIES`.
+Changing a default means adding a new instance with a new ``version``, never editing an old
+one (fields added later carry defaults that keep the older versions' behaviour). Detectors
+take the object as an argument (no global lookups), and every stored result is stamped with
 ``version``. :meth:`Methodology.describe` prints it (CLI, dashboard methodology page).
 
 The vocabulary every version shares lives here too, so that detection, scoring, the store's
@@ -20,7 +21,7 @@ unknown version name, listing the known ones.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from routewatch.errors import ConfigError
@@ -33,6 +34,7 @@ __all__ = [
     "METHODOLOGIES",
     "OWN_SCORED_METRICS",
     "RW_2026_1",
+    "RW_2026_2",
     "UNKNOWN_AREA",
     "Action",
     "Band",
@@ -108,6 +110,19 @@ class Methodology:
     #: prefix bucket width in leading bits of prefix_hi (partitioning; not a measurement rule)
     bucket_bits_v4: int
     bucket_bits_v6: int
+    #: leak and hijack findings below this confidence class (high > medium > low) are not
+    #: scored but listed as suspected; None: every finding is scored (rw-2026.1)
+    confidence_threshold: str | None = None
+    #: confidence rules (detect/confidence.py): seen by fewer peer ASes than this -> -1
+    narrow_peer_asns: int = 3
+    #: an event shorter than this (seconds) -> -1 (convergence churn)
+    transient_seconds: int = 300
+    #: a hijack conflict lasting at least this many hours -> -1 (long coexistence)
+    long_conflict_hours: int = 24
+    #: relationships further than this (calendar months) from the event -> -1 ...
+    relationship_age_months: int = 3
+    #: ... and further than this -> -2
+    relationship_old_months: int = 24
 
     def weight(self, duration_us: int) -> float:
         """Weight of an incident lasting ``duration_us`` microseconds inside the window."""
@@ -169,7 +184,13 @@ RW_2026_1 = Methodology(
     bucket_bits_v6=16,
 )
 
-METHODOLOGIES: dict[str, Methodology] = {RW_2026_1.version: RW_2026_1}
+#: rw-2026.2 (precision): every leak and hijack finding gets a confidence class from its
+#: evidence (detect/confidence.py) and only the ``high`` class is scored; the rest is listed
+#: as suspected with its reasons. Phase 2 of issue 12 adds the hijack exemptions (customer
+#: cone, coexistence across the baseline) under this version before it becomes the default.
+RW_2026_2 = replace(RW_2026_1, version="rw-2026.2", confidence_threshold="high")
+
+METHODOLOGIES: dict[str, Methodology] = {m.version: m for m in (RW_2026_1, RW_2026_2)}
 
 
 def methodology(version: str) -> Methodology:

@@ -522,6 +522,10 @@ BOGON_EVIDENCE = pa.struct(
 )
 
 #: One event: an offending (prefix, origin or path segment) over one continuous time span.
+#: ``confidence`` (``high``, ``medium``, ``low``) and ``confidence_reasons`` ("code: detail",
+#: one per rule that applied) are set for leak and hijack findings by
+#: :mod:`routewatch.detect.confidence`; null for the metrics it does not assess (bogons,
+#: rpki-invalid).
 FINDINGS = pa.schema(
     [
         pa.field("finding_id", pa.string(), nullable=False),
@@ -556,14 +560,19 @@ FINDINGS = pa.schema(
         pa.field("irr_objects", pa.list_(IRR_EVIDENCE)),
         pa.field("edges", pa.list_(EDGE_EVIDENCE)),
         pa.field("bogons", pa.list_(BOGON_EVIDENCE)),
+        pa.field("confidence", pa.string()),
+        pa.field("confidence_reasons", pa.list_(pa.string())),
     ],
-    metadata={"routewatch.schema": "findings/1"},
+    metadata={"routewatch.schema": "findings/2"},
 )
 
 #: Events of one metric and one AS merged over overlapping or touching spans, clipped to the
 #: window. ``asn`` is the AS it counts against (the culprit, or for a "C" metric such as
 #: ``M2C`` the accomplice); null for an undetermined culprit. ``scored`` says whether the
-#: Action 1 score uses it.
+#: Action 1 score uses it: false for the metrics it never uses, and for a *suspected*
+#: incident (label ``suspected``) whose findings are below the methodology's confidence
+#: threshold. ``confidence`` is the best class among its findings, ``confidence_reasons``
+#: the reasons of the finding its sample path comes from.
 INCIDENTS = pa.schema(
     [
         pa.field("incident_id", pa.string(), nullable=False),
@@ -588,8 +597,10 @@ INCIDENTS = pa.schema(
         pa.field("sample_path", pa.string()),
         pa.field("sample_witness", WITNESS),
         pa.field("finding_ids", pa.list_(pa.string())),
+        pa.field("confidence", pa.string()),
+        pa.field("confidence_reasons", pa.list_(pa.string())),
     ],
-    metadata={"routewatch.schema": "incidents/1"},
+    metadata={"routewatch.schema": "incidents/2"},
 )
 
 #: Route state output: peer ``(collector, peer_ip, peer_asn)`` had path ``path_id`` for the

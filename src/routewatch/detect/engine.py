@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from routewatch import settings
 from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
 from routewatch.detect.compact import Compactor, CompactReport
+from routewatch.detect.confidence import assess as assess_confidence
 from routewatch.detect.findings import FindingsReport, Marks, Metric, build_findings
 from routewatch.detect.firsthop import FirstHopReport, mark_fake_first_hops
 from routewatch.detect.hijacks import HijackReport, mark_hijacks
@@ -283,6 +284,7 @@ def detect(
     findings = pa.concat_tables(tables) if tables else FINDINGS.empty_table()
     findings = findings.sort_by([("metric", "ascending"), ("start", "ascending"),
                                  ("prefix", "ascending"), ("finding_id", "ascending")])  # fmt: skip
+    findings = assess_confidence(findings, refs, method)  # leaks and hijacks (issue 12)
     incidents = build_incidents(findings, method, start, end)
     return Detection(findings, incidents, report)
 

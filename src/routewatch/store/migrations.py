@@ -272,6 +272,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "month_coverage (collectors, minutes of BGP data, reference dates, inputs digest)",
         (_V4_MONTH_COVERAGE,),
     ),
+    Migration(
+        5,
+        "findings and incidents: confidence class and reasons (rw-2026.2)",
+        tuple(
+            f"ALTER TABLE {table} ADD COLUMN {column}"
+            for table in ("findings", "incidents")
+            for column in ("confidence VARCHAR", "confidence_reasons VARCHAR[]")
+        ),
+    ),
 )
 
 #: The schema version this code writes and reads.
