@@ -120,9 +120,9 @@ class Methodology:
     #: a hijack conflict lasting at least this many hours -> -1 (long coexistence)
     long_conflict_hours: int = 24
     #: relationships further than this (calendar months) from the event -> -1 ...
-    relationship_age_months: int = 3
+    rel_age_months: int = 3
     #: ... and further than this -> -2
-    relationship_old_months: int = 24
+    rel_old_months: int = 24
 
     def weight(self, duration_us: int) -> float:
         """Weight of an incident lasting ``duration_us`` microseconds inside the window."""

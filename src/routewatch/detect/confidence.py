@@ -33,8 +33,8 @@ then every rule below that applies adds its points and a reason ``code: detail``
 - relationships, for leaks decided by ``relationships`` and for every hijack finding (its
   verdict includes "the origins are not related"): ``no-relationships`` −2 (none loaded: no
   customer, provider or sibling could be recognised); ``relationships-undated`` −1;
-  ``relationships-old`` −1 when their date is more than ``relationship_age_months`` calendar
-  months from the event, ``relationships-very-old`` −2 beyond ``relationship_old_months``;
+  ``relationships-old`` −1 when their date is more than ``rel_age_months`` calendar
+  months from the event, ``relationships-very-old`` −2 beyond ``rel_old_months``;
   relationships inferred from a period that contains the event are of its time (reason
   ``relationships``, 0 points); ``no-organisations`` −1: no AS-to-organisation data, so two
   networks of one organisation cannot be told from strangers;
@@ -226,12 +226,12 @@ def _age_rules(row: dict[str, object], provenance: RelationshipProvenance | None
         return [(-1, f"relationships-undated (-1): {provenance.describe()}")]
     months = abs((day.year - provenance.as_of.year) * 12 + day.month - provenance.as_of.month)
     described = f"{provenance.describe()}, {months} months from the event"
-    if months > method.relationship_old_months:
+    if months > method.rel_old_months:
         return [(-2, f"relationships-very-old (-2): {described} (more than "
-                     f"{method.relationship_old_months})")]  # fmt: skip
-    if months > method.relationship_age_months:
+                     f"{method.rel_old_months})")]  # fmt: skip
+    if months > method.rel_age_months:
         return [(-1, f"relationships-old (-1): {described} (more than "
-                     f"{method.relationship_age_months})")]  # fmt: skip
+                     f"{method.rel_age_months})")]  # fmt: skip
     return [(0, f"relationships (0): {described}")]
 
 
