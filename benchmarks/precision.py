@@ -8,14 +8,18 @@ What it does, in one run:
    latest snapshot before the stream, else the earliest after it; printed per stream): ROAs,
    relationships, the RIPE-NONAUTH IRR route objects (2023-10, the only IRR dump here) and
    the packaged IANA bogon registries. No AS-to-organisation file exists here.
-2. Prints, per stream, incidents per hour of data by metric, the scored M2 incidents per
-   collector-day (what moves a network's Action 1 score), and a second table of the M2
-   findings by the evidence that decided them and their ARTEMIS label.
+2. Prints, per stream, incidents per hour of data by metric, the M1 incidents whose
+   confidence is ``high`` (``detect/confidence.py``; M1 is never scored, this is the part a
+   reader would be asked to trust), the scored M2 incidents per collector-day (what moves a
+   network's Action 1 score), and a second table of the M2 findings by the evidence that
+   decided them and their ARTEMIS label.
 3. ``--methodology rw-2026.2`` gives the "after" column of ``docs/detection-precision.md``
    (confidence classes; phase 2 adds the hijack exemptions under the same version);
    ``--relationships infer`` judges each stream with relationships inferred from its own
-   paths (AS-Rank) instead of the 2018 file; ``--dump DIR`` writes each stream's findings
-   and incidents as Parquet (the hand-checked sample was drawn from them).
+   paths (AS-Rank) instead of the 2018 file, ``infer-observed`` the same without the links
+   AS-Rank only defaults to p2p (its last step: nothing in the paths decided them);
+   ``--dump DIR`` writes each stream's findings and incidents as Parquet (the hand-checked
+   sample was drawn from them).
 
 Hours are the stream's own span (first to last elem; for the RIB stream, the updates that
 follow the RIB: the RIB is its baseline). Five-minute files make the per-hour figures a
@@ -112,15 +116,18 @@ def _references(stream: Stream, relationships: str, batches: list[pa.RecordBatch
     rels = (TOPOSCOPE,) if relationships == "toposcope" else ()
     refs = build_references((stream.vrps,), IRR, rels, (), (), (), ())
     used = f"VRPs {stream.vrps.name}; rels {TOPOSCOPE.name if rels else relationships}"
-    if relationships == "infer":
+    if relationships.startswith("infer"):
         counter = PathCounter()
         for batch in batches:
             counter.add(batch)
         inferred = infer_relationships(counter.table(), Period(day, day),
                                        bogon_asns=iana_bogon_asns().table)  # fmt: skip
+        table = inferred.relationships.table
+        if relationships == "infer-observed":  # AS-Rank's fallback links count as unknown
+            observed = pc.invert(pc.match_substring(table.column("source"), "/rest-p2p:"))
+            table = table.filter(observed)
         refs = References(vrps=refs.vrps, irr=refs.irr, bogons=refs.bogons,
-                          relationships=Relationships.build(inferred.relationships.table),
-                          stamps=refs.stamps)  # fmt: skip
+                          relationships=Relationships.build(table), stamps=refs.stamps)
     return refs, used
 
 
@@ -130,6 +137,9 @@ def _rates(result: Detection, hours: float) -> dict[str, float]:
     scored = [i for i in result.incidents.select(["metric", "scored"]).to_pylist()
               if i["metric"] == "M2" and i["scored"]]  # fmt: skip
     rates["scored M2/day"] = len(scored) * 24 / hours
+    confident = [i for i in result.incidents.select(["metric", "confidence"]).to_pylist()
+                 if i["metric"] == "M1" and i["confidence"] == "high"]  # fmt: skip
+    rates["M1 high"] = len(confident) / hours
     return rates
 
 
@@ -144,16 +154,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", help="comma-separated stream names (default: all)")
     parser.add_argument("--methodology", default="rw-2026.1")
-    parser.add_argument("--relationships", choices=("toposcope", "infer", "none"),
-                        default="toposcope")
+    parser.add_argument("--relationships", choices=("toposcope", "infer", "infer-observed",
+                                                    "none"), default="toposcope")
     parser.add_argument("--dump", type=Path, help="write findings and incidents here")
     args = parser.parse_args()
     method = methodology(args.methodology)
     wanted = set(args.streams.split(",")) if args.streams else {s.name for s in STREAMS}
     print(f"methodology {method.version}, relationships: {args.relationships}\n")
     print("| stream | data | peer ASes | references | " + " | ".join(METRICS)
-          + " | scored M2 per collector-day |")
-    print("|---|---|---|---|" + "---|" * (len(METRICS) + 1))
+          + " | M1 of confidence high | scored M2 per collector-day |")
+    print("|---|---|---|---|" + "---|" * (len(METRICS) + 2))
     shapes: dict[str, Counter[str]] = {}
     for stream in (s for s in STREAMS if s.name in wanted):
         batches, first, last = _elems(stream)
@@ -165,7 +175,7 @@ def main() -> None:
         rates = _rates(result, hours)
         cells = " | ".join(f"{rates[m]:,.1f}" for m in METRICS)
         print(f"| {stream.name} | {hours * 60:,.0f} min | {peers} | {used} | {cells} | "
-              f"**{rates['scored M2/day']:,.0f}** |", flush=True)
+              f"{rates['M1 high']:,.1f} | **{rates['scored M2/day']:,.0f}** |", flush=True)
         shapes[stream.name] = _m2_shapes(result)
         if args.dump:
             args.dump.mkdir(parents=True, exist_ok=True)
