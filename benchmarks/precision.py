@@ -12,7 +12,8 @@ What it does, in one run:
    confidence is ``high`` (``detect/confidence.py``; M1 is never scored, this is the part a
    reader would be asked to trust), the scored M2 incidents per collector-day (what moves a
    network's Action 1 score), and a second table of the M2 findings by the evidence that
-   decided them and their ARTEMIS label.
+   decided them and their ARTEMIS label, and the share of M1 findings whose valley runs
+   between two networks of one organisation (:data:`SIBLING_GROUPS`).
 3. ``--methodology rw-2026.2`` gives the "after" column of ``docs/detection-precision.md``
    (confidence classes; phase 2 adds the hijack exemptions under the same version);
    ``--relationships infer`` judges each stream with relationships inferred from its own
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +133,29 @@ def _references(stream: Stream, relationships: str, batches: list[pa.RecordBatch
     return refs, used
 
 
+#: Networks of one organisation among the most-named leakers (names: CAIDA as2attr ~2006,
+#: RIPE-NONAUTH aut-num; corporate history: CenturyLink bought Level 3 in 2017, Level 3 Global
+#: Crossing in 2011; Cisco OpenDNS and ScanSafe). No AS-to-organisation file is in shared/data,
+#: so this list stands in for one to count how many leak valleys run between siblings.
+SIBLING_GROUPS: dict[str, frozenset[int]] = {
+    "Lumen": frozenset({209, 3356, 3549, 3910, 4323}),
+    "Telstra": frozenset({1221, 4637}),
+    "US DoD NIC": frozenset({306, 357, 367, 531, 575, 721, 1501, 1554, 1555, 27064, 27065}),
+    "Cisco": frozenset({25605, 36692}),
+    "CNNIC": frozenset({24151, 24406}),
+}
+
+
+def _sibling_valleys(result: Detection) -> tuple[int, int]:
+    """(M1 findings, those whose valley has a step between two ASes of one SIBLING_GROUP)."""
+    group = {asn: name for name, members in SIBLING_GROUPS.items() for asn in members}
+    rows = [r["segment"] for r in result.findings.select(["metric", "segment"]).to_pylist()
+            if r["metric"] == "M1"]  # fmt: skip
+    hits = sum(1 for seg in rows if any(a in group and group[a] == group.get(b)
+                                        for a, b in itertools.pairwise(seg)))  # fmt: skip
+    return len(rows), hits
+
+
 def _rates(result: Detection, hours: float) -> dict[str, float]:
     metrics = Counter(result.incidents.column("metric").to_pylist())
     rates = {m: metrics.get(m, 0) / hours for m in METRICS}
@@ -165,6 +190,7 @@ def main() -> None:
           + " | M1 of confidence high | scored M2 per collector-day |")
     print("|---|---|---|---|" + "---|" * (len(METRICS) + 2))
     shapes: dict[str, Counter[str]] = {}
+    siblings: dict[str, tuple[int, int]] = {}
     for stream in (s for s in STREAMS if s.name in wanted):
         batches, first, last = _elems(stream)
         day = dt.datetime.fromtimestamp(first / 1e6, dt.UTC).date()
@@ -177,6 +203,7 @@ def main() -> None:
         print(f"| {stream.name} | {hours * 60:,.0f} min | {peers} | {used} | {cells} | "
               f"{rates['M1 high']:,.1f} | **{rates['scored M2/day']:,.0f}** |", flush=True)
         shapes[stream.name] = _m2_shapes(result)
+        siblings[stream.name] = _sibling_valleys(result)
         if args.dump:
             args.dump.mkdir(parents=True, exist_ok=True)
             pq.write_table(result.findings, args.dump / f"{stream.name}.findings.parquet")
@@ -186,6 +213,13 @@ def main() -> None:
     print("| stream | " + " | ".join(kinds) + " |\n|---|" + "---|" * len(kinds))
     for name, counts in shapes.items():
         print(f"| {name} | " + " | ".join(str(counts.get(k, 0)) for k in kinds) + " |")
+    print("\nM1 findings whose valley runs between two networks of one organisation "
+          f"({', '.join(SIBLING_GROUPS)}):\n\n| stream | M1 findings | sibling valley | share |"
+          "\n|---|---|---|---|")
+    for name, (total, hits) in siblings.items():
+        print(f"| {name} | {total:,} | {hits:,} | {hits / max(total, 1):.0%} |")
+    total, hits = (sum(v[i] for v in siblings.values()) for i in (0, 1))
+    print(f"| all | {total:,} | {hits:,} | {hits / max(total, 1):.0%} |")
 
 
 if __name__ == "__main__":
