@@ -29,6 +29,10 @@ class ProblemKind(StrEnum):
     MALFORMED_NLRI = "malformed-nlri"
     MISSING_PEER_INDEX = "missing-peer-index"  # RIB entry before/without PEER_INDEX_TABLE
     BAD_PEER_INDEX = "bad-peer-index"
+    # the record ends inside its BGP message (Quagga ~2008 capped records at 4,096 bytes); the
+    # complete fields before the cut are decoded
+    TRUNCATED_MESSAGE = "truncated-message"
+    BAD_TIMESTAMP = "bad-timestamp"  # BGP4MP_ET microseconds >= 1,000,000; whole second kept
 
 
 @dataclass(frozen=True)

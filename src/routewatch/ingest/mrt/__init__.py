@@ -8,22 +8,25 @@ Data flow::
          --ColumnBuffers.to_batch (zero-copy)--> pa.RecordBatch (schemas.ELEMS)
 
 Public surface: :func:`read_elems` streams batches and fills an
-:class:`~routewatch.ingest.report.IngestReport`; :func:`collector_from_name` guesses the
+:class:`~routewatch.ingest.report.IngestReport`; :func:`decode_chunks` does the same for
+decompressed data handed in as chunks; :func:`collector_from_name` guesses the
 collector from a RIS / RouteViews file name; :func:`routewatch.ingest.mrt.bgpdump.bgpdump_lines`
 prints batches as ``bgpdump -m`` does.
 
-Memory is bounded by the batch size plus one decompression chunk (and one record), not by the
-file size. Failure modes: :class:`routewatch.errors.InputError` only when the file cannot be
-opened; every other problem (corrupt or truncated compression, bad record lengths, damaged
-framing, unknown types, malformed attributes) is counted in the report with its offset in the
-decompressed stream, and what is readable is kept.
+Memory is bounded by the batch size plus one decompression chunk (and one record; while
+resynchronising on damaged framing, up to the scan window plus the longest plausible record,
+20 MiB), not by the file size. Failure modes: :class:`routewatch.errors.InputError` only
+when the file cannot be opened; every other problem (corrupt or truncated compression, bad
+record lengths, damaged framing, records cut inside their BGP message, unknown types,
+malformed attributes) is counted in the report with its offset in the decompressed stream,
+and what is readable is kept.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +37,7 @@ from routewatch.ingest.mrt.columns import ColumnBuffers, PeerDictionary
 from routewatch.ingest.mrt.decompress import ChunkReader
 from routewatch.ingest.report import IngestReport, ProblemKind
 
-__all__ = ["collector_from_name", "read_elems"]
+__all__ = ["collector_from_name", "decode_chunks", "read_elems"]
 
 _KINDS: tuple[ProblemKind, ...] = tuple(ProblemKind)
 
@@ -55,6 +58,8 @@ _DETAILS: tuple[str, ...] = (
     "state change of unexpected length {}",
     "AS_PATH malformed (check {})",
     "no plausible MRT header in the next {} bytes; skipped",
+    "BGP message runs {} bytes past the end of its MRT record; its complete fields decoded",
+    "BGP4MP_ET microseconds {} not below 1,000,000; elems stamped at the whole second",
 )
 
 _TYPE_NAMES = {5: "BGP", 12: "TABLE_DUMP", 13: "TABLE_DUMP_V2", 16: "BGP4MP", 17: "BGP4MP_ET"}
@@ -219,19 +224,44 @@ def read_elems(
     reader = ChunkReader(path)
     report.files.append(name)
     coll = collector if collector is not None else collector_from_name(path)
+    end = yield from decode_chunks(
+        reader, name=name, collector=coll, batch_size=batch_size, report=report
+    )
+    if reader.problem is not None:
+        report.add_problem(ProblemKind.DECOMPRESSION, name, end, reader.problem)
+
+
+def decode_chunks(
+    chunks: Iterable[bytes],
+    *,
+    name: str,
+    collector: str | None,
+    batch_size: int,
+    report: IngestReport,
+) -> Generator[pa.RecordBatch, None, int]:
+    """The elems of decompressed MRT data given as ``chunks`` of any sizes (what
+    :func:`read_elems` does after decompression); returns the number of bytes decoded.
+
+    The batches and the report are the same however the data is cut into chunks and
+    whatever ``batch_size`` is (apart from where batches end): a framing decision that
+    needs bytes beyond the current chunk waits for the next one, and a record is written
+    with its problems entirely or not at all. ``name`` is the file named in problems.
+    """
     dec = _Decoder(name, report)
     cap = max(int(batch_size), 1)
     scale = 1
     cols = ColumnBuffers(cap, scale)
     tail = np.zeros(0, np.uint8)
     base = 0  # stream offset of tail[0]
-    chunks = iter(reader)
+    chunk_iter = iter(chunks)
     final = False
     while not final:
-        chunk = next(chunks, None)
+        chunk = next(chunk_iter, None)
         if chunk is None:
             final = True
             buf = tail
+        elif not chunk:
+            continue
         else:
             report.bytes_read += len(chunk)
             data = np.frombuffer(chunk, np.uint8)
@@ -241,20 +271,21 @@ def read_elems(
             status, pos = dec.run(buf, pos, len(buf), final, base, cols)
             if status == d.DONE:
                 break
+            if status == d.DRAIN:  # run() has taken the problem rows
+                continue
             if status == d.GROW or (status == d.FULL and cols.count < cap // 2):
                 if cols.count:
-                    yield _batch(cols, dec, coll, report)
+                    yield _batch(cols, dec, collector, report)
                 if status == d.GROW:
                     cap *= 2
                 scale *= 2
                 cols = ColumnBuffers(cap, scale)
                 continue
-            yield _batch(cols, dec, coll, report)
+            yield _batch(cols, dec, collector, report)
             cols = ColumnBuffers(cap, scale)
         tail = buf[pos:].copy() if pos < len(buf) else np.zeros(0, np.uint8)
         base += pos
-    if reader.problem is not None:
-        report.add_problem(ProblemKind.DECOMPRESSION, name, base, reader.problem)
     if cols.count:
-        yield _batch(cols, dec, coll, report)
+        yield _batch(cols, dec, collector, report)
     dec.finish()
+    return base

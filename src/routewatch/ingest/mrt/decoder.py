@@ -11,7 +11,9 @@ It returns ``(status, position)``: ``DONE`` when every complete record of the bu
 read (the caller keeps ``buf[position:]``, a partial record, and appends the next chunk),
 ``FULL`` when the batch is full (the caller flushes it and calls again from ``position``) or
 ``GROW`` when one record alone does not fit into an empty batch (the caller enlarges the
-buffers). A record is written entirely or not at all.
+buffers) or ``DRAIN`` when the problem rows are full (the caller takes them and calls again
+from ``position``). A record is written entirely or not at all, with its problems; so the
+elems, problem rows and counts do not depend on the batch size or on when rows are drained.
 
 Failure modes: nothing raises. Every read is bounds-checked against the record and the
 buffer; inconsistent input becomes a problem row (kind, offset, detail code, value) in
@@ -44,6 +46,7 @@ _inline = njit(**_OPTIONS, inline="always")
 DONE = 0
 FULL = 1
 GROW = 2
+DRAIN = 3
 
 # ---- elem and record type codes (order = dictionaries built in columns.py) -------------
 E_R, E_A, E_W, E_S = 0, 1, 2, 3
@@ -86,12 +89,14 @@ S_GPN = 0  # number of distinct peers in the peer dictionary
 S_PIT = 1  # entries of the current PEER_INDEX_TABLE, -1 = none seen
 S_LASTTS = 2  # timestamp of the last good record
 S_NPROB = 3  # problem rows written (the caller drains them)
+S_POVER = 4  # 1 when the current record met more problems than there were free rows
 N_STATE = 8
 
 # ---- problem kinds (index into ProblemKind declaration order) -----------------------------
 P_TRUNC, P_DECOMP, P_BADLEN, P_FRAMING, P_UNKTYPE, P_UNKSUB, P_DEPRECATED = range(7)
 P_MALREC, P_MALATTR, P_MALNLRI, P_MISSPIT, P_BADPIT = 7, 8, 9, 10, 11
-N_PKIND = 12
+P_MSGCUT, P_BADTIME = 12, 13
+N_PKIND = 14
 
 # detail codes (texts in columns.py DETAILS)
 D_HDR_TRUNC = 0
@@ -110,10 +115,13 @@ D_MARKER = 12
 D_STATE = 13
 D_ASPATH = 14
 D_SKIPPED = 15
+D_MSGCUT = 16
+D_USEC = 17
 
 MAX_REC = 1 << 24  # longest record accepted as plausible (16 MiB)
 TS_WINDOW = 366 * 86400  # timestamp distance from the last good record for a plausible header
 RESYNC_WINDOW = 1 << 22  # bytes scanned for a header before giving up on a buffer
+PROB_ROOM = 4  # free problem rows needed to look at the next header (it reports at most 2)
 
 MAX_PATH_TEXT = 8000  # bgpdump's AS path text limit (it appends "...")
 
@@ -149,6 +157,8 @@ def _problem(probs, pcounts, state, kind, offset, detail, value):
         probs[2, n] = detail
         probs[3, n] = value
         state[S_NPROB] = n + 1
+    else:
+        state[S_POVER] = 1
 
 
 # ---- text formatting -----------------------------------------------------------------------
@@ -360,31 +370,52 @@ def _plausible(b, p, end, last_ts):
     return not (last_ts > 0 and abs(ts - last_ts) > TS_WINDOW)
 
 
+# Answers of the framing checks. A check that needs bytes beyond the buffer answers MORE
+# unless the buffer is final: the caller then waits for the next chunk, so that no framing
+# decision depends on where a decompression chunk happens to end.
+NO, YES, MORE = 0, 1, 2
+FIND_MORE = -2  # _find_header: a candidate needs more data
+
+
+@_inline
+def _plausible_at(b, p, end, final, last_ts):
+    """:func:`_plausible` as NO / YES, or MORE when the 12 header bytes are not all there."""
+    if p + 12 > end:
+        return NO if final else MORE
+    return YES if _plausible(b, np.int64(p), np.int64(end), np.int64(last_ts)) else NO
+
+
 @_jit
 def _chain_ok(b, q, end, final, last_ts):
     """A plausible header at ``q`` whose record is followed (within a few bytes: some old
-    producers wrote lengths 4 bytes short) by a plausible header or the end of the data."""
-    if not _plausible(b, np.int64(q), np.int64(end), np.int64(last_ts)):
-        return False
+    producers wrote lengths 4 bytes short) by a plausible header or the end of the data.
+
+    YES, NO, or MORE when the answer depends on bytes after ``end`` (never when ``final``).
+    """
+    head = _plausible_at(b, np.int64(q), np.int64(end), bool(final), np.int64(last_ts))
+    if head != YES:
+        return head
     r = q + 12 + _u32(b, np.int64(q + 8))
-    if r >= end:
-        return (r == end and final) or (r > end and not final)
     for dlt in range(0, 9):
         if r + dlt == end and final:
-            return True
-        if _plausible(b, np.int64(r + dlt), np.int64(end), np.int64(last_ts)):
-            return True
-    return r + 20 > end and not final
+            return YES
+        nxt = _plausible_at(b, np.int64(r + dlt), np.int64(end), bool(final), np.int64(last_ts))
+        if nxt != NO:
+            return nxt
+    return NO
 
 
 @_jit
 def _find_header(b, lo, hi, end, final, last_ts):
+    """First ``q`` in ``[lo, hi)`` where :func:`_chain_ok` says YES; -1 if none, or
+    :data:`FIND_MORE` when a candidate before the first YES needs more data."""
     q = lo
     while q < hi:
-        if q + 12 > end:
-            return -1
-        if _chain_ok(b, np.int64(q), np.int64(end), bool(final), np.int64(last_ts)):
+        ok = _chain_ok(b, np.int64(q), np.int64(end), bool(final), np.int64(last_ts))
+        if ok == YES:
             return q
+        if ok == MORE:
+            return FIND_MORE
         q += 1
     return -1
 
@@ -412,7 +443,7 @@ A_LC_N = 17
 A_NUNK = 18
 A_NMPR = 19
 A_NMPU = 20
-A_BAD = 21
+A_BAD = 21  # bits: BAD_FORM an attribute is malformed, BAD_END one runs past the section
 # results of the path finalisation
 A_TEXT_L = 22  # -1: no AS_PATH
 A_NASN = 23
@@ -423,6 +454,7 @@ A_ORIG_ASN = 27  # -1 null
 A_ASSET = 28
 A_AGGR_TL = 29  # aggregator ip text length (-1 none)
 N_A = 32
+BAD_FORM, BAD_END = 1, 2
 
 
 @_jit
@@ -439,13 +471,13 @@ def _parse_attrs(b, p, end, at, mpr, mpu, unk):
     at[A_BAD] = 0
     while p < end:
         if p + 3 > end:
-            at[A_BAD] = 1
+            at[A_BAD] |= BAD_END
             return
         flags = b[p]
         t = b[p + 1]
         if flags & 16:
             if p + 4 > end:
-                at[A_BAD] = 1
+                at[A_BAD] |= BAD_END
                 return
             ln = _u16(b, np.int64(p + 2))
             v = p + 4
@@ -453,7 +485,7 @@ def _parse_attrs(b, p, end, at, mpr, mpu, unk):
             ln = np.int64(b[p + 2])
             v = p + 3
         if v + ln > end:
-            at[A_BAD] = 1
+            at[A_BAD] |= BAD_END
             return
         known = True
         if t == 1 and ln == 1 and at[A_ORIGIN] < 0:
@@ -511,9 +543,9 @@ def _parse_attrs(b, p, end, at, mpr, mpu, unk):
                         mpr[n, 5] = v + ln
                         at[A_NMPR] = n + 1
                     else:
-                        at[A_BAD] = 1
+                        at[A_BAD] |= BAD_FORM
                 else:
-                    at[A_BAD] = 1
+                    at[A_BAD] |= BAD_FORM
         elif t == 15:
             n = at[A_NMPU]
             if n < mpu.shape[0]:
@@ -524,7 +556,7 @@ def _parse_attrs(b, p, end, at, mpr, mpu, unk):
                     mpu[n, 3] = v + ln
                     at[A_NMPU] = n + 1
                 else:
-                    at[A_BAD] = 1
+                    at[A_BAD] |= BAD_FORM
         elif t == 17 and at[A_AS4_P] < 0:
             at[A_AS4_P] = v
             at[A_AS4_L] = ln
@@ -996,14 +1028,21 @@ def _emit_nlri(
     pasn,
     nh,
     nhl,
+    cut,
     probs,
     pcounts,
     state,
 ):
-    """Emit one elem per prefix of an NLRI list; returns 1 ok, 0 no room, 2 malformed."""
+    """Emit one elem per prefix of an NLRI list; returns 1 ok, 0 no room, 2 malformed.
+
+    ``cut``: the message was cut short by the record (reported): a last prefix that runs past
+    ``end`` is dropped without a further problem.
+    """
     while p < end:
         q, plen, hi, lo, pid = _prefix(b, np.int64(p), np.int64(end), np.int64(afi), bool(addpath))
         if q < 0:
+            if cut and plen <= (32 if afi == 4 else 128):
+                return 1
             _problem(
                 probs,
                 pcounts,
@@ -1046,10 +1085,15 @@ def _emit_nlri(
 
 @_inline
 def _prepare_attrs(
-    b, p, end, asn_len, at, mpr, mpu, unk, seg, asn, text, aggr_t, probs, pcounts, state, roff
+    b, p, end, asn_len, at, mpr, mpu, unk, seg, asn, text, aggr_t, probs, pcounts, state, roff, cut
 ):
+    """Attributes in ``b[p:end]`` ready for :func:`_emit`: summary, final AS path, aggregator.
+
+    ``cut``: the message was cut short by the record (reported): an attribute that runs past
+    ``end`` is no further problem.
+    """
     _parse_attrs(b, np.int64(p), np.int64(end), at, mpr, mpu, unk)
-    if at[A_BAD]:
+    if at[A_BAD] & BAD_FORM or (at[A_BAD] & BAD_END and not cut):
         _problem(
             probs,
             pcounts,
@@ -1128,6 +1172,8 @@ def decode(
         avail = end - p
         if avail <= 0:
             return DONE, p
+        if state[S_NPROB] + PROB_ROOM > probs.shape[1]:
+            return DRAIN, p
         if avail < 12:
             if final:
                 _problem(
@@ -1153,13 +1199,13 @@ def decode(
             q = _find_header(
                 b, np.int64(p + 1), np.int64(hi_lim), np.int64(end), bool(final), np.int64(last_ts)
             )
-            if q < 0 and last_ts > 0:
+            if q == -1 and last_ts > 0:
                 q = _find_header(
                     b, np.int64(p + 1), np.int64(hi_lim), np.int64(end), bool(final), np.int64(0)
                 )
+            if q == FIND_MORE:
+                return DONE, p  # a candidate needs the next chunk (never when final)
             if q < 0:
-                if not final and hi_lim == end and end - p < RESYNC_WINDOW:
-                    return DONE, p  # wait for more data
                 _problem(
                     probs,
                     pcounts,
@@ -1199,6 +1245,14 @@ def decode(
                     return DONE, end
                 return DONE, p
             usec = _u32(b, np.int64(p + 12))
+        # ---- a record starts here: snapshot counters and problems, so that the record (its
+        # length repairs included) is written entirely or not at all ----
+        for i in range(N_CNT):
+            snap[i] = cnt[i]
+        nprob0 = state[S_NPROB]
+        state[S_POVER] = 0
+        for i in range(N_PKIND):
+            snap[N_CNT + i] = pcounts[i]
         body = p + hl
         rend = body + ln
         nxt = rend
@@ -1237,13 +1291,20 @@ def decode(
                 # a few bytes more than declared (1999-2000 RIS producers)?
                 q = end if final and end - rend <= 8 else -1
                 for dlt in range(1, 9 if q < 0 else 1):
-                    if _chain_ok(b, np.int64(rend + dlt), np.int64(end), bool(final), np.int64(ts)):
+                    ok = _chain_ok(
+                        b, np.int64(rend + dlt), np.int64(end), bool(final), np.int64(ts)
+                    )
+                    if ok == MORE:
+                        return DONE, p
+                    if ok == YES:
                         q = rend + dlt
                         break
                 if q < 0:
                     q = _find_header(
                         b, np.int64(body), np.int64(rend), np.int64(end), bool(final), np.int64(ts)
                     )
+                    if q == FIND_MORE:
+                        return DONE, p
                 if q >= 0:
                     _problem(
                         probs,
@@ -1256,12 +1317,18 @@ def decode(
                     )
                     rend = q
                     nxt = q
-        # ---- record accepted: snapshot counters for an all-or-nothing write ----
-        for i in range(N_CNT):
-            snap[i] = cnt[i]
-        nprob0 = state[S_NPROB]
-        for i in range(N_PKIND):
-            snap[N_CNT + i] = pcounts[i]
+        if usec >= 1000000:
+            # never a shifted time: the elems keep the whole second
+            _problem(
+                probs,
+                pcounts,
+                state,
+                np.int64(P_BADTIME),
+                np.int64(base + p),
+                np.int64(D_USEC),
+                np.int64(usec),
+            )
+            usec = 0
         res = _record(
             b,
             np.int64(p),
@@ -1290,12 +1357,17 @@ def decode(
             pit_peer,
             pit_asn,
         )
-        if res == 0:
+        # the record's problems overflowed rows that others had taken: redo it with all rows
+        # free (only a record with more problems than rows has some of them counted only)
+        drain = res == 1 and state[S_POVER] == 1 and nprob0 > 0
+        if res == 0 or drain:
             for i in range(N_CNT):
                 cnt[i] = snap[i]
             for i in range(N_PKIND):
                 pcounts[i] = snap[N_CNT + i]
             state[S_NPROB] = nprob0
+            if drain:
+                return DRAIN, p
             if cnt[C_N] == 0:
                 return GROW, p
             return FULL, p
@@ -1446,6 +1518,7 @@ def _update(
     b,
     p,
     end,
+    cut,
     afi_sess,
     asn_len,
     addpath,
@@ -1468,52 +1541,78 @@ def _update(
     pcounts,
     probs,
 ):
-    """Elems of a BGP UPDATE body (after the 19-byte header) in bgpdump's order."""
+    """Elems of a BGP UPDATE body (after the 19-byte header) in bgpdump's order.
+
+    ``cut``: the record ends inside the message (already reported): the fields up to ``end``
+    are decoded as far as they are complete, and the missing rest is no further problem.
+    """
     if p + 2 > end:
-        _problem(
-            probs, pcounts, state, np.int64(P_MALREC), np.int64(roff), np.int64(D_BODY), np.int64(0)
-        )
+        if not cut:
+            _problem(
+                probs,
+                pcounts,
+                state,
+                np.int64(P_MALREC),
+                np.int64(roff),
+                np.int64(D_BODY),
+                np.int64(0),
+            )
         return 1
     wl = _u16(b, np.int64(p))
     wp = p + 2
     we = wp + wl
     if we + 2 > end:
-        _problem(
-            probs, pcounts, state, np.int64(P_MALREC), np.int64(roff), np.int64(D_BODY), np.int64(1)
-        )
-        return 1
-    al = _u16(b, np.int64(we))
-    ap = we + 2
-    ae = ap + al
-    if ae > end:
-        _problem(
+        if not cut:
+            _problem(
+                probs,
+                pcounts,
+                state,
+                np.int64(P_MALREC),
+                np.int64(roff),
+                np.int64(D_BODY),
+                np.int64(1),
+            )
+            return 1
+        # the withdrawn routes that are whole, and nothing after them
+        at[A_NMPU] = 0
+        at[A_NMPR] = 0
+        we = min(we, end)
+        ae = end
+    else:
+        al = _u16(b, np.int64(we))
+        ap = we + 2
+        ae = ap + al
+        if ae > end:
+            if not cut:
+                _problem(
+                    probs,
+                    pcounts,
+                    state,
+                    np.int64(P_MALATTR),
+                    np.int64(roff),
+                    np.int64(D_ATTR),
+                    np.int64(1),
+                )
+            ae = end
+        _prepare_attrs(
+            b,
+            np.int64(ap),
+            np.int64(ae),
+            np.int64(asn_len),
+            at,
+            mpr,
+            mpu,
+            unk,
+            seg,
+            asn,
+            text,
+            aggr_t,
             probs,
             pcounts,
             state,
-            np.int64(P_MALATTR),
             np.int64(roff),
-            np.int64(D_ATTR),
-            np.int64(1),
+            bool(cut),
         )
-        ae = end
-    _prepare_attrs(
-        b,
-        np.int64(ap),
-        np.int64(ae),
-        np.int64(asn_len),
-        at,
-        mpr,
-        mpu,
-        unk,
-        seg,
-        asn,
-        text,
-        aggr_t,
-        probs,
-        pcounts,
-        state,
-        np.int64(roff),
-    )
     # the NLRI lists in bgpdump's order: withdrawals (classic, then MP_UNREACH by AFI, SAFI),
     # announcements (classic with NEXT_HOP, then MP_REACH by AFI, SAFI); rows of mpr[SC_MP:]
     k = SC_MP
@@ -1566,6 +1665,7 @@ def _update(
             np.int64(pasn),
             nh,
             np.int64(nhl),
+            bool(cut),
             probs,
             pcounts,
             state,
@@ -1721,11 +1821,25 @@ def _bgp4mp(
     if mtype != 2:
         return 1
     mend = min(end, q + mlen) if mlen >= 19 else end
+    cut = mlen >= 19 and q + mlen > end
+    if cut:
+        # the record ends inside its BGP message (Quagga capped MRT records at 4,096 bytes):
+        # every field that is complete is still decoded
+        _problem(
+            probs,
+            pcounts,
+            state,
+            np.int64(P_MSGCUT),
+            np.int64(roff),
+            np.int64(D_MSGCUT),
+            np.int64(q + mlen - end),
+        )
     peer = _peer_id(gp, ht, state, np.int64(4 if afi == 1 else 6), np.uint64(hi), np.uint64(lo))
     return _update(
         b,
         np.int64(q + 19),
         np.int64(mend),
+        bool(cut),
         np.int64(afi),
         np.int64(asn_len),
         bool(addpath),
@@ -1837,6 +1951,7 @@ def _bgp5(
             b,
             np.int64(p + 12),
             np.int64(end),
+            False,
             np.int64(1),
             np.int64(2),
             False,
@@ -1964,6 +2079,7 @@ def _td1(
             pcounts,
             state,
             np.int64(roff),
+            False,
         )
         nhl = -2
         for i in range(at[A_NMPR]):
@@ -2160,6 +2276,7 @@ def _td2(
             pcounts,
             state,
             np.int64(roff),
+            False,
         )
         nhl = -2
         for i in range(at[A_NMPR]):
