@@ -170,6 +170,18 @@ def test_no_treatment_or_too_few_months_say_why() -> None:
     assert short.reason == "1 comparable month(s); a before and an after need two"
 
 
+def test_started_signing_follows_the_vrp_snapshots_not_the_valid_pairs_seen() -> None:
+    rows = []
+    for i, month in enumerate(MONTHS):
+        # a signer throughout whose valid announcement is only seen from April: not treated
+        rows.append(row(1, month, rpki_signer=True, covered=i >= 3, filtering=float(i)))
+        # a ROA of AS 2 appears in the snapshot of April: treated from April
+        rows.append(row(2, month, rpki_signer=i >= 3, filtering=float(i) - (i >= 3)))
+        rows.append(row(3, month, filtering=float(i)))  # never signs: the control
+    got = difference_in_differences(panel(rows), "started-signing", "filtering", MONTHS)
+    assert (got.treated, got.controls, got.estimate.value) == (1, 1, -1.0)
+
+
 def test_every_treatment_and_outcome_has_a_row() -> None:
     table = did_impact(line_panel(), MONTHS)
     assert table.schema.equals(DID_IMPACT)

@@ -10,9 +10,9 @@ sample sizes rather than bare shares.
    side gets its value, a percentile bootstrap interval and its number of networks; the
    difference (cohort minus rest) gets its own interval. The bootstrap resamples networks
    within each side (stratified), ``replicates`` times.
-2. **Before/after** (:func:`difference_in_differences`): networks that *joined MANRS* or
-   *started signing* (first month with an announced pair that is RPKI valid, i.e. a ROA of
-   the network covers its announcement) inside the period, against networks that did not in
+2. **Before/after** (:func:`difference_in_differences`): networks that *joined MANRS* (first
+   month whose participants snapshot lists the AS) or *started signing* (first month whose
+   VRP snapshot holds a ROA of the AS) inside the period, against networks that did not in
    any month of it, matched on stratum (UN M49 region × size band of announced pairs in the
    network's first month). For each treated network with its first treated month t:
    change = mean outcome from t on − mean outcome before t; its controls' change is taken
@@ -80,7 +80,7 @@ MEASURES: dict[str, Better] = {
     "rpki_valid_share": Better.HIGHER,
 }
 #: Before/after treatments: name -> the panel column that turns true when treated.
-TREATMENTS: dict[str, str] = {"joined-manrs": "manrs", "started-signing": "covered"}
+TREATMENTS: dict[str, str] = {"joined-manrs": "manrs", "started-signing": "rpki_signer"}
 #: Before/after outcomes: name -> (panel column, which way is better).
 OUTCOMES: dict[str, tuple[str, Better]] = {
     "incidents": ("incidents", Better.LOWER),
@@ -105,8 +105,9 @@ ASSUMPTIONS: tuple[str, ...] = (
     "and a similar amount of BGP data; others are left out.",
     "Sampling error only: the interval resamples networks within each stratum (percentile "
     "bootstrap, seeded); errors of the detection itself are not in it.",
-    "Started signing = first month with an announced pair that is RPKI valid; the "
-    "global-validation-rpki outcome therefore rises by construction and shows the "
+    "Started signing = first month whose VRP snapshot holds a ROA of the network's AS "
+    "(taken from the snapshots, not from which announcements the collectors happened to "
+    "see); the global-validation-rpki outcome rises by construction and shows the "
     "mechanics, not an effect.",
 )
 
