@@ -37,7 +37,8 @@ def test_report_golden(fmt: str) -> None:
 
 
 def test_report_says_what_to_fix() -> None:
-    doc = json.loads(invoke("report", "--asn", "22368", "--format", "json").output)
+    doc = json.loads(invoke("report", "--asn", "22368", "--month", "2016-08", "--format",
+                            "json").output)
     assert doc["network"]["economy"] == "CO" and doc["network"]["rpki_signer"] is True
     bands = {s["action"]: s["band"] for s in doc["scores"]}
     assert bands == {"filtering": "ready", "anti-spoofing": "no-data", "coordination": "lagging",
@@ -57,7 +58,8 @@ def test_report_of_an_unknown_network_is_an_error() -> None:
 
 
 def test_area_side_by_side() -> None:
-    result = invoke("area", "CO", "rpki-signer", "world", "--format", "json")
+    result = invoke("area", "CO", "rpki-signer", "world", "--month", "2016-08", "--format",
+                    "json")
     assert result.exit_code == 0, result.output
     areas = json.loads(result.output)["areas"]
     assert [(a["area_kind"], a["area"]) for a in areas] == [
@@ -66,7 +68,7 @@ def test_area_side_by_side() -> None:
     assert world["incidents"]["M4"] == 1 and world["networks"] > 40_000
     assert set(world["readiness"]) == {"filtering", "anti-spoofing", "coordination",
                                        "global-validation-irr", "global-validation-rpki"}
-    text = invoke("area", "CO", "world").output
+    text = invoke("area", "CO", "world", "--month", "2016-08").output
     assert "economy:CO" in text and "world:world" in text
 
 

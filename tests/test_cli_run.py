@@ -1,10 +1,11 @@
-"""``routewatch demo`` end to end over the bundled real sample, and ``run`` without data.
+"""``routewatch demo`` end to end over the bundled real samples, and ``run`` without data.
 
-The demo runs the whole pipeline (ingest → detect → metrics → store) offline over RIS rrc21
-updates of 2016-08-11 16:00 with the 2016-05-27 ROA list, the 2018-01 relationships, RIR
-delegations, IRR, PeeringDB and Spoofer samples (routewatch/demo/PROVENANCE.md). The pinned
-results were checked by hand against the bgpdump text of the same file (see
-tests/test_detect_real.py for the reasoning behind each verdict).
+The demo runs the whole pipeline (ingest → detect → metrics → store) offline over the real
+samples of seven months (routewatch/demo/PROVENANCE.md). The results pinned for 2016-08 — RIS
+rrc21 updates of 2016-08-11 16:00 with the 2016-05-27 ROA list, the 2018-01 relationships,
+RIR delegations, IRR, PeeringDB and Spoofer samples — were checked by hand against the
+bgpdump text of the same file (see tests/test_detect_real.py for the reasoning behind each
+verdict).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from routewatch.cli.main import cli
 from routewatch.store import Store
 
 DATA_TABLES = ("findings", "incidents", "asn_metrics", "action_scores", "area_readiness",
-               "area_summaries", "networks", "announced_pairs")  # fmt: skip
+               "area_summaries", "networks", "announced_pairs", "month_coverage")  # fmt: skip
+AUGUST = dt.date(2016, 8, 1)
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -29,39 +31,60 @@ def _counts(db: Path) -> dict[str, int]:
     return {name: store.table(name).num_rows for name in DATA_TABLES}
 
 
-def test_demo_stores_real_results_and_is_idempotent() -> None:
+def test_demo_stores_every_month_labelled_with_its_coverage() -> None:
     db, output = demo_db()
-    assert "routewatch 2016-08: run" in output and "partial" in output
+    for month, coverage in (("2014-05", "route-views.jinx: 15 min, rrc06: 5 min"),
+                            ("2016-08", "rrc21: 5 min"), ("2021-01", "rrc06: 60 min"),
+                            ("2022-04", "rrc23: 5 min"), ("2022-05", "rrc23: 5 min"),
+                            ("2022-06", "route-views.sydney: 15 min"),
+                            ("2024-10", "rrc01: 5 min")):
+        assert f"routewatch {month}: run" in output
+        assert f"  {month}  partial   run {month}-" in output
+        assert f"({coverage})" in output
+    assert "months: 7 partial" in output
+    rows = Store.open(db, create=False).table("month_coverage").to_pylist()
+    assert [(f"{r['month']:%Y-%m}", r["collectors"], r["bgp_minutes"]) for r in rows
+            if r["month"].year == 2022] == [("2022-04", ["rrc23"], 5.0),
+                                             ("2022-05", ["rrc23"], 5.0),
+                                             ("2022-06", ["route-views.sydney"], 15.0)]
+
+
+def test_demo_stores_real_results_and_is_idempotent() -> None:
+    db, _ = demo_db()
     store = Store.open(db, create=False)
     runs = store.table("runs").to_pylist()
-    assert len(runs) >= 1 and {r["status"] for r in runs} == {"partial"}
-    dates = json.loads(runs[0]["snapshot_dates"])
+    assert len(runs) >= 7 and {r["status"] for r in runs} == {"partial"}
+    (august,) = [r for r in runs if r["month"] == AUGUST]
+    dates = json.loads(august["snapshot_dates"])
     assert dates["rpki/rcynic"] == "2016-05-27"  # closest before, not the 2017-04-13 list
     assert dates["toposcope/as-rel"] == "2018-01-01"
-    gaps = json.loads(runs[0]["snapshot_gaps"])
+    gaps = json.loads(august["snapshot_gaps"])
     assert any(g.startswith("as-relationships (toposcope/as-rel): snapshot of 2018-01-01, 488 "
                             "days after the month") for g in gaps)  # fmt: skip
     assert "bgp: data covers 2016-08-11 16:00 to 2016-08-11 16:04 UTC only; incidents still " \
         "open then end there" in gaps
-    labels = store.query("SELECT labels FROM incidents WHERE asn = 26077").to_pylist()
+    labels = store.query("SELECT labels FROM incidents WHERE asn = 26077 AND month = ?",
+                         [AUGUST]).to_pylist()
     assert labels == [{"labels": ["open-at-data-end"]}]  # weight of 5 minutes, not 20 days
-    incidents = store.query("SELECT metric, asn, prefixes FROM incidents").to_pylist()
+    incidents = store.query("SELECT metric, asn, prefixes FROM incidents WHERE month = ?",
+                            [AUGUST]).to_pylist()
     metrics = {r["metric"] for r in incidents}
     assert {"M1", "M1C", "M4", "M4C", "rpki-invalid"} <= metrics
     # private AS64514 behind AS26077 (Cogent AS174 passes it on): M4 of 26077, M4C of 174
     assert {"metric": "M4", "asn": 26077, "prefixes": ["107.178.10.0/24"]} in incidents
     assert {"metric": "M4C", "asn": 174, "prefixes": ["107.178.10.0/24"]} in incidents
-    bands = {r["band"] for r in store.table("action_scores").to_pylist()[:5000]}
+    bands = {r["band"] for r in store.table("action_scores", AUGUST).to_pylist()[:5000]}
     assert {"ready", "no-data"} <= bands
     invalid = store.query("SELECT origin_asn, rov_reason FROM announced_pairs WHERE prefix = "
-                          "'200.93.150.0/24'").to_pylist()  # fmt: skip
+                          "'200.93.150.0/24' AND month = ?", [AUGUST]).to_pylist()
     assert invalid == [{"origin_asn": 22368, "rov_reason": "as"}]
     before = _counts(db)
-    assert before["incidents"] > 0 and before["asn_metrics"] > 40_000
+    assert before["incidents"] > 0 and store.table("asn_metrics", AUGUST).num_rows > 40_000
     again = CliRunner().invoke(cli, ["demo", "--no-serve", "--db", str(db)])
     assert again.exit_code == 0, again.output
-    assert _counts(db) == before  # the month is replaced, never duplicated
-    assert store.table("runs").num_rows == len(runs) + 1  # runs keep their history
+    assert "months: 7 skipped" in again.output  # the same files: nothing to recompute
+    assert _counts(db) == before
+    assert store.table("runs").num_rows == len(runs)
 
 
 def test_run_offline_without_cached_data_says_what_to_do(tmp_path: Path,

@@ -28,6 +28,7 @@ Output: :class:`BulkResult`. Progress goes to an observer (months, then stages i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,9 +36,19 @@ from pathlib import Path
 from typing import Protocol
 
 from routewatch.coverage import inputs_digest
-from routewatch.errors import ConfigError, RoutewatchError, StoreError
+from routewatch.demo import DemoMonth
+from routewatch.errors import ConfigError, InputError, RoutewatchError, StoreError
+from routewatch.ingest.names import mrt_name
 from routewatch.methodology import RW_2026_1, Methodology
-from routewatch.pipeline import MonthInputs, NullObserver, Observer, RunResult, run_month
+from routewatch.pipeline import (
+    MonthInputs,
+    MrtInput,
+    NullObserver,
+    Observer,
+    RefFile,
+    RunResult,
+    run_month,
+)
 from routewatch.store import Store
 
 __all__ = [
@@ -46,6 +57,7 @@ __all__ = [
     "MonthsObserver",
     "Outcome",
     "already_stored",
+    "demo_months",
     "month_range",
     "parse_month",
     "run_months",
@@ -192,3 +204,30 @@ def _reason(exc: BaseException, inputs: MonthInputs | None) -> str:
     """The error, plus — when no BGP file was found at all — where it was looked for."""
     gaps = inputs.gaps if inputs is not None and not inputs.mrt else ()
     return str(exc) + "".join(f"; {gap}" for gap in gaps if gap.startswith("bgp"))
+
+
+def demo_months() -> dict[dt.date, MonthInputs]:
+    """The inputs of every month of the bundled demo (:data:`routewatch.demo.DEMO_MONTHS`)."""
+    from routewatch import demo
+
+    missing = demo.files_missing()
+    if missing:
+        raise InputError(f"the demo dataset is incomplete ({', '.join(missing)} missing); "
+                         "reinstall routewatch")
+    return {m.month: _demo_inputs(m, demo.data_dir()) for m in demo.DEMO_MONTHS}
+
+
+def _demo_inputs(month: DemoMonth, folder: Path) -> MonthInputs:
+    files = month.demo_files()
+    mrt = []
+    for f in files:
+        if f.kind == "mrt":
+            named = mrt_name(folder / f.name, f.collector)
+            start = named.start if named is not None else \
+                dt.datetime.combine(f.as_of, dt.time(), dt.UTC)
+            mrt.append(MrtInput(folder / f.name, f.collector, "updates", start))
+    refs = tuple(RefFile(folder / f.name, f.kind, f.series, f.as_of)
+                 for f in files if f.kind != "mrt")
+    manifest = json.dumps({"dataset": "routewatch demo (bundled; see demo/PROVENANCE.md)",
+                           "files": [f.name for f in files]})
+    return MonthInputs(month.month, tuple(mrt), refs, month.gaps, (), manifest)

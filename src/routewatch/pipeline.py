@@ -226,14 +226,50 @@ class _Loaded:
     gaps: list[str] = field(default_factory=list)
 
 
+_FileKey = tuple[str, str, int, int]
+
+
+class _SnapshotMemo:
+    """Reference files parsed once while consecutive months read them (a bulk run's months
+    share most snapshots: registries, relationships, IRR). Before each month, files it does
+    not read are dropped, so memory stays one month's references. A file is known by path,
+    size and modification time: a replaced file is parsed again."""
+
+    def __init__(self) -> None:
+        self._kept: dict[_FileKey, Snapshot] = {}
+
+    @staticmethod
+    def key(ref: RefFile, kind: str) -> _FileKey:
+        try:
+            info = ref.path.stat()
+        except OSError:
+            return str(ref.path), kind, -1, -1
+        return str(ref.path), kind, info.st_size, info.st_mtime_ns
+
+    def retain(self, chosen: Mapping[str, Sequence[RefFile]]) -> None:
+        """Forget every file the next month does not read."""
+        wanted = {self.key(ref, kind) for kind, refs in chosen.items() for ref in refs}
+        self._kept = {k: v for k, v in self._kept.items() if k in wanted}
+
+    def load(self, ref: RefFile, kind: str) -> Snapshot:
+        """The file's snapshot, parsed now or earlier (errors are never kept)."""
+        from routewatch.reference.sniff import load_any
+
+        key = self.key(ref, kind)
+        if key not in self._kept:
+            self._kept[key] = load_any([ref.path], RefKind(kind))
+        return self._kept[key]
+
+
+_MEMO = _SnapshotMemo()
+
+
 def _load_kind(kind: str, files: Sequence[RefFile], gaps: list[str]) -> Snapshot | None:
     """Load every file of one kind (one by one, so formats may differ) as one snapshot."""
     snapshots: list[Snapshot] = []
     for ref in files:
         try:
-            from routewatch.reference.sniff import load_any
-
-            snapshots.append(load_any([ref.path], RefKind(kind)))
+            snapshots.append(_MEMO.load(ref, kind))
         except RoutewatchError as exc:
             gaps.append(f"{kind}: {ref.path.name} could not be loaded ({exc})")
     if not snapshots:
@@ -255,6 +291,7 @@ def _load_references(chosen: Mapping[str, list[RefFile]], dates: Mapping[str, dt
 
     gaps: list[str] = []
     observer.stage("Loading reference data", len(REFERENCE_KINDS))
+    _MEMO.retain(chosen)
     snaps: dict[str, Snapshot | None] = {}
     for kind in REFERENCE_KINDS:
         snaps[kind] = _load_kind(kind, chosen.get(kind, []), gaps)

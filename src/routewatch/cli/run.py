@@ -42,7 +42,6 @@ from routewatch.pipeline import (
     DEFAULT_COLLECTORS,
     MonthInputs,
     RunResult,
-    demo_inputs,
     gather_month,
     run_month,
 )
@@ -307,17 +306,26 @@ def coverage_text(result: RunResult) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
 def demo(no_serve: bool, db: Path | None, host: str, port: int) -> None:
-    """Run the whole pipeline offline over the bundled real sample (August 2016), then serve
-    the dashboard.
+    """Run the whole pipeline offline over the bundled real samples of seven months, then
+    serve the dashboard.
 
-    The sample: RIPE RIS rrc21 updates of 2016-08-11 16:00 UTC, the ROA list of 2016-05-27,
-    AS relationships of 2018-01, RIR delegations, IRR route objects, PeeringDB and Spoofer
-    samples — the gaps between their dates are printed and stamped on the run.
+    The months: 2014-05 (RIS rrc06 + RouteViews jinx), 2016-08 (RIS rrc21), 2021-01 (RIS
+    rrc06, one hour), 2022-04 and 2022-05 (RIS rrc23), 2022-06 (RouteViews sydney) and
+    2024-10 (RIS rrc01) — minutes of data each, with the nearest real ROA, registry, IRR,
+    relationship, PeeringDB and Spoofer snapshots; every month is labelled with the
+    collectors and minutes behind it, and the gaps between the snapshots' dates and the
+    month are printed and stamped on the run. Months already stored from the same files are
+    skipped.
     """
+    from routewatch.months import demo_months, run_months
+
     target = _db(db)
+    inputs = demo_months()
     with BarObserver() as observer:
-        result = run_month(demo_inputs(), target, observer=observer)
-    click.echo(format_summary(result))
+        bulk = run_months(inputs, inputs.__getitem__, target, observer=observer)
+    click.echo(format_bulk(bulk))
+    if bulk.count(Outcome.FAILED):
+        raise click.exceptions.Exit(1)
     if not no_serve:
         serve_dashboard(target, host, port)
 
