@@ -143,7 +143,7 @@ def test_difference_in_differences_recovers_the_constructed_effect() -> None:
     assert got.estimate.value == -2.0
     assert (got.estimate.low, got.estimate.high) == (-2.0, -2.0)  # no noise: no spread
     assert got.months == tuple(MONTHS) and got.estimate.n == 4
-    assert got.as_row()["first_month"] == MONTHS[0]
+    assert got.as_row(MONTHS[-1], "rw-2026.1")["first_month"] == MONTHS[0]
 
 
 def test_difference_in_differences_interval_with_noise_has_the_expected_width() -> None:
@@ -183,7 +183,7 @@ def test_started_signing_follows_the_vrp_snapshots_not_the_valid_pairs_seen() ->
 
 
 def test_every_treatment_and_outcome_has_a_row() -> None:
-    table = did_impact(line_panel(), MONTHS)
+    table = did_impact(line_panel(), MONTHS, RW_2026_1)
     assert table.schema.equals(DID_IMPACT)
     assert table.num_rows == len(TREATMENTS) * len(OUTCOMES)
     assert one(table, treatment="joined-manrs", outcome="filtering")["estimate"] == -2.0

@@ -28,6 +28,7 @@ from routewatch.metrics.trends import (
     Direction,
     MonthValue,
     TrendRule,
+    comparable_months,
     mann_kendall,
     month_index,
     theil_sen,
@@ -172,3 +173,14 @@ def test_as_dict_is_json_ready() -> None:
     got = trend(series([float(v) for v in range(8)]), Better.HIGHER).as_dict()
     assert got["direction"] == "improving" and got["months_used"][0] == "2025-01-01"
     assert got["coverage"] == "route-views2, rrc00: 44,640 min (rw-2026.1)"
+
+
+def test_comparable_months_for_a_period() -> None:
+    other = Coverage("rw-2026.1", ("rrc21",), 44_640)
+    coverages: dict[dt.date, Coverage | None] = dict.fromkeys(months(14), RRC00)
+    coverages[dt.date(2025, 3, 1)] = other
+    coverages[dt.date(2025, 4, 1)] = None
+    used, excluded = comparable_months(coverages, dt.date(2026, 2, 1))
+    assert used[0] == dt.date(2025, 5, 1) and len(used) == 10  # 2025-03 … 2026-02, two out
+    assert excluded == [(dt.date(2025, 3, 1), "collectors rrc21, not route-views2, rrc00"),
+                        (dt.date(2025, 4, 1), "coverage unknown")]

@@ -565,9 +565,11 @@ def run_month(
         raise
     tables, dates, gaps, stats, observed = result
     from routewatch.coverage import month_coverage  # what the month rests on (trends, skips)
+    from routewatch.impacts import month_impact  # cohorts and before/after, stored with it
 
-    tables = replace(tables, month_coverage=month_coverage(inputs, method, run_id, dates,
-                                                           observed))
+    coverage = month_coverage(inputs, method, run_id, dates, observed)
+    cohorts, did = month_impact(store, tables, coverage, method)
+    tables = replace(tables, month_coverage=coverage, cohort_impact=cohorts, did_impact=did)
     status = RunStatus.PARTIAL if gaps or inputs.stale or stats.problems else RunStatus.COMPLETE
     run = RunInfo(run_id, window.month, started, status, method.version, now(),
                   inputs.fetch_manifest, dates, tuple(gaps))  # fmt: skip

@@ -802,6 +802,7 @@ NETWORK_PANEL = pa.schema(
 COHORT_IMPACT = pa.schema(
     [
         pa.field("month", pa.date32(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
         pa.field("cohort", pa.string(), nullable=False),
         pa.field("rest", pa.string(), nullable=False),
         pa.field("measure", pa.string(), nullable=False),
@@ -826,9 +827,12 @@ COHORT_IMPACT = pa.schema(
 #: Before/after: networks that joined MANRS or started signing in the period against
 #: comparable networks that did not (same region and size band); the difference-in-
 #: differences estimate with its bootstrap interval, the counts behind it and the reason
-#: when there is no estimate.
+#: when there is no estimate. ``month`` is the month the period ends with (stored with it:
+#: the comparable months of the twelve ending there).
 DID_IMPACT = pa.schema(
     [
+        pa.field("month", pa.date32(), nullable=False),
+        pa.field("methodology", pa.string(), nullable=False),
         pa.field("treatment", pa.string(), nullable=False),
         pa.field("outcome", pa.string(), nullable=False),
         pa.field("better", pa.string(), nullable=False),

@@ -96,7 +96,8 @@ ASSUMPTIONS: tuple[str, ...] = (
     "would have changed like that of the networks of the same region and size band that "
     "did not.",
     "Lasting treatment: a network counts as treated from its first month as a participant "
-    "(or with a valid announcement) to the end of the period, even if it later leaves.",
+    "(or with a ROA in the month's VRP snapshot) to the end of the period, even if it later "
+    "leaves.",
     "No anticipation: a network did not change its routing before the month it joined or "
     "started signing because it was about to.",
     "No spill-over: one network's treatment does not change another's outcome (not quite "
@@ -249,7 +250,8 @@ def _floats(column: pa.ChunkedArray | pa.Array) -> Floats:
 
 def cohort_impact(panel: pa.Table, method: Methodology, rule: ImpactRule = IMPACT_RULE
                   ) -> pa.Table:
-    """:data:`COHORT_IMPACT` for every month of the panel, cohort and measure."""
+    """:data:`COHORT_IMPACT` for every month of the panel, cohort and measure (stamped with
+    ``method``'s version)."""
     rows: list[dict[str, object]] = []
     for month in sorted(set(panel.column("month").to_pylist())):
         one = panel.filter(pc.equal(panel.column("month"), pa.scalar(month, pa.date32())))
@@ -274,7 +276,8 @@ def _compare(one: pa.Table, month: dt.date, member: str, rest: str,
     gap = None if mine.value is None or theirs.value is None else mine.value - theirs.value
     difference = _interval(gap, mine_reps - their_reps, 0, rule)
     return {
-        "month": month, "cohort": member, "rest": rest, "measure": measure,
+        "month": month, "methodology": method.version, "cohort": member, "rest": rest,
+        "measure": measure,
         "better": better.value, "members": mine.n, "others": theirs.n,
         "member_value": mine.value, "member_low": mine.low, "member_high": mine.high,
         "other_value": theirs.value, "other_low": theirs.low, "other_high": theirs.high,
@@ -304,10 +307,11 @@ class DidEstimate:
     replicates: int
     reason: str | None = None
 
-    def as_row(self) -> dict[str, object]:
-        """The estimate as a :data:`DID_IMPACT` row."""
+    def as_row(self, month: dt.date, methodology: str) -> dict[str, object]:
+        """The estimate as a :data:`DID_IMPACT` row of the period ending with ``month``."""
         return {
-            "treatment": self.treatment, "outcome": self.outcome, "better": self.better.value,
+            "month": month, "methodology": methodology, "treatment": self.treatment,
+            "outcome": self.outcome, "better": self.better.value,
             "first_month": self.months[0] if self.months else None,
             "last_month": self.months[-1] if self.months else None,
             "months": len(self.months), "treated": self.treated, "unmatched": self.unmatched,
@@ -496,9 +500,12 @@ def _units(grid: _Grid, treated_at: npt.NDArray[np.int64],
     return _Units(strata, treated_total)
 
 
-def did_impact(panel: pa.Table, months: Sequence[dt.date], rule: ImpactRule = IMPACT_RULE
-               ) -> pa.Table:
-    """:data:`DID_IMPACT`: every treatment against every outcome over ``months``."""
-    rows = [difference_in_differences(panel, treatment, outcome, months, rule).as_row()
+def did_impact(panel: pa.Table, months: Sequence[dt.date], method: Methodology,
+               rule: ImpactRule = IMPACT_RULE) -> pa.Table:
+    """:data:`DID_IMPACT`: every treatment against every outcome over ``months`` (stamped
+    with the last month and ``method``'s version)."""
+    last = max(months) if months else dt.date.min
+    rows = [difference_in_differences(panel, treatment, outcome, months, rule).as_row(
+                last, method.version)
             for treatment in TREATMENTS for outcome in OUTCOMES]
     return pa.Table.from_pylist(rows, schema=DID_IMPACT)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -56,6 +56,7 @@ __all__ = [
     "TheilSen",
     "Trend",
     "TrendRule",
+    "comparable_months",
     "mann_kendall",
     "month_index",
     "theil_sen",
@@ -299,6 +300,19 @@ def trend(series: Iterable[MonthValue], better: Better, rule: TrendRule = TREND_
     return Trend(_direction(test, better, rule), better, test.p_value, slope.slope, slope.low,
                  slope.high, test.s, test.tau, test.exact, tuple(m.month for m in used),
                  tuple(excluded), latest.coverage, None, rule.alpha, values[0], values[-1])
+
+
+def comparable_months(coverages: Mapping[dt.date, Coverage | None], last: dt.date,
+                      rule: TrendRule = TREND_RULE
+                      ) -> tuple[list[dt.date], list[tuple[dt.date, str]]]:
+    """The months of the ``window_months`` ending with ``last`` that are comparable with it
+    (the same rule as :func:`trend`; ``last`` must be among ``coverages``), and the others
+    with the reason they are left out."""
+    series = [MonthValue(m, 0.0, c) for m, c in coverages.items()
+              if month_index(last) - rule.window_months < month_index(m) <= month_index(last)]
+    latest = next(s for s in series if s.month == last)
+    used, excluded = _comparable(sorted(series, key=lambda s: s.month), latest, rule)
+    return [m.month for m in used], excluded
 
 
 def _check_unique(months: Sequence[MonthValue]) -> None:

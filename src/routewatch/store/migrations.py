@@ -246,6 +246,45 @@ CREATE TABLE month_coverage (
     reference_dates VARCHAR NOT NULL
 )"""
 
+_V6_COHORT_IMPACT = """
+CREATE TABLE cohort_impact (
+    month DATE NOT NULL,
+    methodology VARCHAR NOT NULL,
+    cohort VARCHAR NOT NULL,
+    rest VARCHAR NOT NULL,
+    measure VARCHAR NOT NULL,
+    better VARCHAR NOT NULL,
+    members UINTEGER NOT NULL,
+    others UINTEGER NOT NULL,
+    member_value DOUBLE, member_low DOUBLE, member_high DOUBLE,
+    other_value DOUBLE, other_low DOUBLE, other_high DOUBLE,
+    difference DOUBLE, difference_low DOUBLE, difference_high DOUBLE,
+    confidence DOUBLE NOT NULL,
+    replicates UINTEGER NOT NULL
+)"""
+
+_V6_DID_IMPACT = """
+CREATE TABLE did_impact (
+    month DATE NOT NULL,
+    methodology VARCHAR NOT NULL,
+    treatment VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    better VARCHAR NOT NULL,
+    first_month DATE,
+    last_month DATE,
+    months UINTEGER NOT NULL,
+    treated UINTEGER NOT NULL,
+    unmatched UINTEGER NOT NULL,
+    controls UINTEGER NOT NULL,
+    strata UINTEGER NOT NULL,
+    treated_change DOUBLE,
+    control_change DOUBLE,
+    estimate DOUBLE, low DOUBLE, high DOUBLE,
+    confidence DOUBLE NOT NULL,
+    replicates UINTEGER NOT NULL,
+    reason VARCHAR
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -281,6 +320,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             for column in ("confidence VARCHAR", "confidence_reasons VARCHAR[]")
         ),
     ),
+    Migration(
+        6,
+        "cohort_impact (cohorts against the rest, with intervals); did_impact (before/after)",
+        (_V6_COHORT_IMPACT, _V6_DID_IMPACT),
+    ),
 )
 
 #: The schema version this code writes and reads.
@@ -297,6 +341,8 @@ DATA_TABLES: tuple[str, ...] = (
     "networks",
     "announced_pairs",
     "month_coverage",
+    "cohort_impact",
+    "did_impact",
 )
 
 _VERSION_TABLE = """

@@ -9,9 +9,10 @@ again replaces its row), so failed and partial runs stay visible.
 
 Inputs: a :class:`MonthTables` of Arrow tables — ``findings``, ``incidents``,
 ``asn_metrics``, ``action_scores``, ``area_readiness``, ``area_summaries``, ``networks``,
-``announced_pairs`` and ``month_coverage`` (the last three empty by default), each with the
-schema of the same name in :mod:`routewatch.schemas` — and a :class:`RunInfo`. Findings and
-incidents get the month column here; the other tables carry it.
+``announced_pairs``, ``month_coverage``, ``cohort_impact`` and ``did_impact`` (the last five
+empty by default), each with the schema of the same name in :mod:`routewatch.schemas` — and
+a :class:`RunInfo`. Findings and incidents get the month column here; the other tables carry
+it.
 
 Failure modes (:class:`~routewatch.errors.StoreError`, nothing written): a row stamped with
 another month or another methodology version than the run's; a table whose columns do not
@@ -33,7 +34,13 @@ import pyarrow.compute as pc
 
 from routewatch import __version__
 from routewatch.errors import StoreError
-from routewatch.schemas import ANNOUNCED_PAIRS, MONTH_COVERAGE, NETWORKS
+from routewatch.schemas import (
+    ANNOUNCED_PAIRS,
+    COHORT_IMPACT,
+    DID_IMPACT,
+    MONTH_COVERAGE,
+    NETWORKS,
+)
 
 __all__ = [
     "MonthTables",
@@ -91,6 +98,10 @@ class MonthTables:
     announced_pairs: pa.Table = field(default_factory=ANNOUNCED_PAIRS.empty_table)
     #: what the month was computed from (:data:`~routewatch.schemas.MONTH_COVERAGE`)
     month_coverage: pa.Table = field(default_factory=MONTH_COVERAGE.empty_table)
+    #: cohorts against the rest (:data:`~routewatch.schemas.COHORT_IMPACT`)
+    cohort_impact: pa.Table = field(default_factory=COHORT_IMPACT.empty_table)
+    #: before/after over the months ending here (:data:`~routewatch.schemas.DID_IMPACT`)
+    did_impact: pa.Table = field(default_factory=DID_IMPACT.empty_table)
 
     def items(self) -> list[tuple[str, pa.Table]]:
         """(table name, table) in write order."""
