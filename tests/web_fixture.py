@@ -110,10 +110,13 @@ def _finding(month: dt.date, n: int, metric: str, culprit: int, accomplice: int,
     }
 
 
-def month_tables(month: dt.date, reg: Registry, asns: list[int]) -> MonthTables:
-    """One month of every table."""
+def month_tables(month: dt.date, reg: Registry, asns: list[int],
+                 shift: int | None = None) -> MonthTables:
+    """One month of every table (``shift``: how far the month's data moves from the first
+    month's — more incidents, other RPKI/IRR states; default its place in :data:`MONTHS`)."""
     window = Window.of(month)
-    shift = MONTHS.index(month) if month in MONTHS else 0
+    if shift is None:
+        shift = MONTHS.index(month) if month in MONTHS else 0
     others = [a for a in asns if a not in (HIJACKER, VICTIM)]
     rows = [_finding(month, 0, "M2", HIJACKER, others[0], _prefix(asns.index(VICTIM)), 13,
                      "invalid", "other-origin")]

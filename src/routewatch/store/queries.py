@@ -415,6 +415,11 @@ TABLE_QUERIES: Mapping[str, TableQuery] = {
         "asn": "(culprit_asn = ? OR origin_asn = ? OR accomplice_asn = ?)",
         "metric": "metric = ?", "prefix": "prefix = ?"}, exclude=("prefix_hi", "prefix_lo")),
     "runs": TableQuery("runs", "started", {}),
+    "coverage": TableQuery("month_coverage", "month", {}, monthly=False),
+    "cohort-impact": TableQuery("cohort_impact", "cohort, measure", {
+        "cohort": "cohort = ?", "measure": "measure = ?"}),
+    "did-impact": TableQuery("did_impact", "treatment, outcome", {
+        "treatment": "treatment = ?", "outcome": "outcome = ?"}),
 }
 
 

@@ -19,7 +19,11 @@ Routes (from the page and table specs)::
     /incident/{id}       incident          /api/v1/incidents/{id}
     /methodology         methodology       /api/v1/methodology
     /search?q=           search            /api/v1/search
-    /api/v1/{areas,readiness,networks,scores,incidents,findings,runs}[.csv]
+    /impact              does it matter?   /api/v1/impact
+    /api/v1/{areas,readiness,networks,scores,incidents,findings,runs,coverage,
+             cohort-impact,did-impact}[.csv]
+    /api/v1/{overview,history,compare,impact}.csv, ?format=csv on those twins and on
+    /api/v1/networks/{asn}: the page's trends (the impact page: its cohort comparisons)
     /api/v1/months, /api/v1/openapi.json, /static/...
 
 Failure modes: a bad parameter is a 400 in the one error shape
@@ -81,6 +85,11 @@ _STATIC_CACHE = "public, max-age=86400"
 def _json(body: object, status: int = 200) -> Response:
     text = json.dumps(body, default=json_default, ensure_ascii=False, allow_nan=False)
     return Response(text, status, media_type="application/json")
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _environment() -> Environment:
@@ -160,9 +169,17 @@ class _Site:
         self.pages[endpoint] = page
         return endpoint
 
-    def api(self, page: Page) -> Callable[[Request], Response]:
+    def api(self, page: Page, csv: bool = False) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            return _json(self.build(page, request))
+            if not page.csv:
+                return _json(self.build(page, request))
+            wanted = p.FORMAT.value(request.query_params.get("format"))
+            data = self.build(page, request, extra=("format",))
+            if not csv and wanted != "csv":
+                return _json(data)
+            rows = data[page.csv]
+            columns = list(dict.fromkeys(k for row in rows for k in row))
+            return _csv(to_csv(rows, columns), f"routewatch-{page.name}-{data['as_of']}.csv")
         return endpoint
 
     def table(self, spec: TableSpec, csv: bool) -> Callable[[Request], Response]:
@@ -173,10 +190,7 @@ class _Site:
                 body = table_page(r, spec, query, request.url.path, latest)
             if csv or query.get("format") == "csv":
                 name = f"routewatch-{spec.name}-{body['as_of'] or 'all'}.csv"
-                text = to_csv(body["data"], body["columns"])
-                return Response(text, media_type="text/csv; charset=utf-8",
-                                headers={"Content-Disposition":
-                                         f'attachment; filename="{name}"'})
+                return _csv(to_csv(body["data"], body["columns"]), name)
             return _json(body)
         return endpoint
 
@@ -289,6 +303,8 @@ def create_app(db_path: Path | str, limits: Limits | None = None) -> Starlette:
     ]
     for page in PAGES:
         routes.append(Route(page.html, site.page(page)))
+        if page.csv and "{" not in page.api:
+            routes.append(Route(page.api + ".csv", site.api(page, csv=True)))
         routes.append(Route(page.api, site.api(page)))
     for spec in TABLES.values():
         routes.append(Route(f"/api/v1/{spec.name}.csv", site.table(spec, csv=True)))

@@ -16,6 +16,7 @@ A new page is one more :class:`Page` in :data:`PAGES` (plus its template and vie
 
 The view is called as ``view(reader, **arguments)``; a spec whose parameters do not match the
 view's keywords, or whose paths name other path parameters than it declares, fails at import.
+A spec with ``csv`` names the list of rows its twin also serves as CSV (``?format=csv``).
 
 Failure modes: :class:`~routewatch.web.params.ApiError` (400) from :meth:`Page.arguments`.
 """
@@ -57,6 +58,9 @@ class Page:
     view: Callable[..., dict[str, Any]]
     params: tuple[p.Param, ...] = ()
     response: Mapping[str, object] | None = None
+    #: the key of the document's list of flat rows that the twin returns as CSV with
+    #: ``?format=csv`` (and at ``<api>.csv`` when the path has no parameter); "" = JSON only
+    csv: str = ""
 
     def __post_init__(self) -> None:
         path = {x.name for x in self.params if x.where == "path"}
@@ -138,6 +142,30 @@ _PAIR = row_schema("announced_pairs", only=("prefix", "origin_asn", "peer_asns",
 _PAIR["properties"]["peer_asns"] = nullable({"type": "integer"})
 _PAIR["properties"]["advice"] = string_list()
 _COUNT = nullable({"type": "integer"})
+_NUMBER = nullable({"type": "number"})
+_TREND = obj({
+    "metric": {"type": "string"}, "label": {"type": "string"},
+    "direction": {"enum": ["improving", "worsening", "no significant change", "no trend"]},
+    "better": {"enum": ["lower", "higher"]}, "p_value": _NUMBER, "alpha": {"type": "number"},
+    "slope_per_month": _NUMBER, "slope_low": _NUMBER, "slope_high": _NUMBER,
+    "s": nullable({"type": "integer"}), "tau": _NUMBER, "exact": nullable({"type": "boolean"}),
+    "months_used": string_list(),
+    "months_excluded": array(obj({"month": {"type": "string"}, "reason": {"type": "string"}})),
+    "coverage": nullable({"type": "string"}), "reason": nullable({"type": "string"}),
+    "first_value": _NUMBER, "last_value": _NUMBER, "months": {"type": "integer"},
+    "text": {"type": "string"},
+})
+#: One row per metric and action: the trend over the twelve months ending with the month.
+_TRENDS = array(_TREND)
+#: ``YYYY-MM`` -> the collectors and minutes of BGP data behind the month.
+_COVERAGE = STRING_MAP
+_COHORT_ROW = row_schema("cohort_impact", exclude=("month", "methodology"))
+_COHORT_ROW["properties"]["label"] = {"type": "string"}
+_COHORT_MONTH_ROW = row_schema("cohort_impact", exclude=("methodology",))
+_COHORT_MONTH_ROW["properties"].update(month={"type": "string"}, label={"type": "string"})
+_DID_ROW = row_schema("did_impact", exclude=("month", "methodology"))
+_DID_ROW["properties"].update(treatment_label={"type": "string"},
+                              outcome_label={"type": "string"})
 
 OVERVIEW = document("overview", {
     "months": _MONTHS, "area": _AREA_DOC, "action": {"type": "string"}, "actions": STRING_MAP,
@@ -155,7 +183,7 @@ OVERVIEW = document("overview", {
                                "economy": nullable({"type": "string"}),
                                "incidents": {"type": "integer"}, "weight": {"type": "number"},
                                "metrics": string_list()})),
-    "area_options": _AREA_OPTIONS,
+    "area_options": _AREA_OPTIONS, "trends": _TRENDS, "coverage": _COVERAGE,
 })
 HISTORY = document("history", {
     "months": _MONTHS, "area": _AREA_DOC, "first": {"type": "string"}, "actions": STRING_MAP,
@@ -163,15 +191,18 @@ HISTORY = document("history", {
     "series": array({**row_schema("area_summaries", exclude=(
         "methodology", "area_kind", "area", "month")), "properties": {
         **row_schema("area_summaries", exclude=("methodology", "area_kind", "area", "month"))[
-            "properties"], "month": {"type": "string"},
+            "properties"], "month": {"type": "string"}, "coverage": {"type": "string"},
         "ready_share": {"type": "object",
                         "additionalProperties": nullable({"type": "number"})}}}),
+    "trends": _TRENDS, "coverage": _COVERAGE,
 })
 COMPARE = document("compare", {
     "months": _MONTHS, "actions": STRING_MAP, "metrics": STRING_MAP, "presets": STRING_MAP,
     "selected": {"type": "string"}, "area_options": _AREA_OPTIONS,
     "areas": array(obj({**_AREA_DOC["properties"],
                         "summary": nullable(_SUMMARY), "readiness": _READINESS})),
+    "trends": array(obj({"area": {"type": "string"}, **_TREND["properties"]})),
+    "coverage": _COVERAGE,
 })
 NETWORK_DOC = document("network", {
     "asn": {"type": "integer"}, "months": _MONTHS, "actions": STRING_MAP,
@@ -189,7 +220,12 @@ NETWORK_DOC = document("network", {
     "to_fix": obj({"pairs": _COUNT, "rpki_invalid": _COUNT, "rpki_not_found": _COUNT,
                    "irr_unregistered": _COUNT, "listed": {"type": "integer"},
                    "announcements": array(_PAIR)}),
-    "downloads": STRING_MAP,
+    "downloads": STRING_MAP, "trends": _TRENDS, "coverage": _COVERAGE,
+})
+IMPACT_DOC = document("impact", {
+    "months": _MONTHS, "coverage": _COVERAGE, "cohorts": array(_COHORT_ROW),
+    "series": array(_COHORT_MONTH_ROW), "charts": STRING_MAP, "did": array(_DID_ROW),
+    "assumptions": string_list(), "downloads": STRING_MAP,
 })
 INCIDENT_DOC = document("incident", {
     "incident": {**row_schema("incidents", exclude=("month",)), "properties": {
@@ -217,15 +253,21 @@ SEARCH_DOC = document("search", {
 # ------------------------------------------------------------------------------ the pages
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "/api/v1/overview", "Overview of an area: incidents, RPKI/IRR "
-         "shares, readiness, world map, top culprits.", views.overview_view,
-         (p.MONTH, AREA, MAP_ACTION), OVERVIEW),
-    Page("history", "/history", "/api/v1/history", "The rolling twelve months of an area.",
-         views.history_view, (p.MONTH, AREA), HISTORY),
+         "shares, readiness, world map, top culprits, trends.", views.overview_view,
+         (p.MONTH, AREA, MAP_ACTION), OVERVIEW, csv="trends"),
+    Page("history", "/history", "/api/v1/history", "The rolling twelve months of an area, "
+         "with the trend of every metric.", views.history_view, (p.MONTH, AREA), HISTORY,
+         csv="trends"),
     Page("compare", "/compare", "/api/v1/compare", "Two or more areas or cohorts side by "
-         "side.", views.compare_view, (p.MONTH, AREAS), COMPARE),
+         "side, with their trends.", views.compare_view, (p.MONTH, AREAS), COMPARE,
+         csv="trends"),
     Page("network", "/asn/{asn}", "/api/v1/networks/{asn}", "One network: scores, incidents "
-         "with evidence, what to fix, history.", views.network_view, (NETWORK, p.MONTH),
-         NETWORK_DOC),
+         "with evidence, what to fix, history, trends.", views.network_view,
+         (NETWORK, p.MONTH), NETWORK_DOC, csv="trends"),
+    Page("impact", "/impact", "/api/v1/impact", "Does it make a difference? MANRS "
+         "participants and RPKI signers against the rest, with intervals and sample sizes; "
+         "before/after for networks that joined or started signing.", views.impact_view,
+         (p.MONTH,), IMPACT_DOC, csv="cohorts"),
     Page("incident", "/incident/{incident_id}", "/api/v1/incidents/{incident_id}",
          "One incident with its findings, AS paths, peers, verdicts and edges.",
          views.incident_view, (INCIDENT,), INCIDENT_DOC),

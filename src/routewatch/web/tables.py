@@ -73,6 +73,8 @@ _PREFIX = p.Param("prefix", "the announced prefix (canonical, no host bits)", p.
                   p.PREFIX_SCHEMA)
 _ROV = ("valid", "invalid", "not-found")
 _IRR = ("registered", "other-origin", "not-registered")
+_COHORTS = ("manrs", "rpki-signer")
+_TREATMENTS = ("joined-manrs", "started-signing")
 
 #: Query parameters every table endpoint takes besides its filters.
 COMMON: tuple[p.Param, ...] = (p.MONTH, p.LIMIT, p.OFFSET, p.FORMAT)
@@ -104,6 +106,20 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
               (p.Param("asn", "culprit, origin or accomplice AS", p.parse_asn, p.ASN.schema),
                p.METRIC, _PREFIX)),
     TableSpec("runs", "Pipeline runs: status, methodology, reference snapshot dates.", ()),
+    TableSpec("coverage", "What every stored month was computed from: collectors, minutes "
+              "of BGP update data, reference snapshot dates, inputs digest.", ()),
+    TableSpec("cohort-impact", "MANRS participants and RPKI signers against the rest, per "
+              "month and measure: values, bootstrap intervals, sample sizes.",
+              (p.Param("cohort", "manrs or rpki-signer", p.choice("cohort", _COHORTS),
+                       p.enum(_COHORTS)),
+               p.Param("measure", "a measure, e.g. incidents_per_100_networks",
+                       p.parse_text))),
+    TableSpec("did-impact", "Before/after (difference in differences) for networks that "
+              "joined MANRS or started signing, over the comparable months ending with the "
+              "month.",
+              (p.Param("treatment", "joined-manrs or started-signing",
+                       p.choice("treatment", _TREATMENTS), p.enum(_TREATMENTS)),
+               p.Param("outcome", "incidents or an action", p.parse_text))),
 )}
 
 

@@ -7,6 +7,12 @@ encoder). The HTML templates render exactly this dict; ``/api/v1/...`` returns i
 Every dict carries ``page``, ``as_of`` (the month shown, ``YYYY-MM``) and ``methodology``
 (the version stamped on the rows shown).
 
+Every page that shows an area or a network also carries ``trends`` (one row per metric and
+action: direction over the twelve months ending with the month shown, p-value, slope per
+month, months used and left out, or why there is no trend; :mod:`routewatch.store.analysis`)
+and ``coverage`` (``YYYY-MM`` -> the collectors and minutes of BGP data behind each month);
+those pages' twins give the trends as CSV with ``?format=csv``.
+
 Inputs: the store's read queries (:mod:`routewatch.store.queries`; no SQL here), the
 vocabulary of actions and metrics (:mod:`routewatch.metrics.vocabulary`) and the advice rule
 for pairs to fix (:mod:`routewatch.metrics.advice`, shared with ``routewatch report``).
@@ -29,6 +35,7 @@ from routewatch.errors import ConfigError
 from routewatch.methodology import METHODOLOGIES, RW_2026_1, methodology
 from routewatch.metrics.advice import advise
 from routewatch.metrics.vocabulary import ACTION_LABELS, INCIDENT_METRICS, METRIC_LABELS
+from routewatch.store import analysis
 from routewatch.store import queries as q
 from routewatch.store.queries import Row, Rows, economies
 from routewatch.web.params import WORLD, ApiError, Area
@@ -40,6 +47,7 @@ __all__ = [
     "WORLD",
     "compare_view",
     "history_view",
+    "impact_view",
     "incident_view",
     "latest_month",
     "methodology_view",
@@ -131,6 +139,8 @@ def overview_view(r: Rows, *, month: dt.date | None, area: Area, action: str) ->
         map=_map_rows(r, chosen, area, action),
         top_culprits=q.top_culprits(r, chosen, area.kind, area.name),
         area_options=_area_options(r, chosen),
+        trends=analysis.area_trends(r, area.kind, area.name, chosen),
+        coverage=analysis.coverage_labels(r),
     )
 
 
@@ -179,15 +189,20 @@ def history_view(r: Rows, *, month: dt.date | None, area: Area) -> dict[str, Any
         raise ApiError(404, "not-found", f"no data for {area.key} in the twelve months to "
                        f"{chosen:%Y-%m}", "area")
     readiness = q.area_readiness_series(r, area.kind, area.name, first, chosen)
+    coverage = analysis.coverage_labels(r)
     series = []
     for row in summaries:
         shares = {str(x["action"]): x["ready_share"] for x in readiness
                   if x["month"] == row["month"]}
-        series.append({**row, "month": f"{row['month']:%Y-%m}", "ready_share": shares})
+        key = f"{row['month']:%Y-%m}"
+        series.append({**row, "month": key, "ready_share": shares,
+                       "coverage": coverage.get(key, "coverage not recorded")})
     return _stamp("history", chosen, _methodology_of(r, chosen),
                   months=[f"{m:%Y-%m}" for m in available], area=_area_doc(area),
                   first=f"{first:%Y-%m}", actions=ACTIONS, metrics=_METRIC_LABELS,
-                  series=series, area_options=_area_options(r, chosen))
+                  series=series, area_options=_area_options(r, chosen),
+                  trends=analysis.area_trends(r, area.kind, area.name, chosen),
+                  coverage=coverage)
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -202,16 +217,44 @@ def compare_view(r: Rows, *, month: dt.date | None, areas: Sequence[Area]) -> di
     """Comparison: two or more areas side by side for one month."""
     chosen, available = _pick_month(r, month)
     columns = []
+    trends: list[Row] = []
     for area in areas:
         columns.append({**_area_doc(area),
                         "summary": q.area_summary(r, chosen, area.kind, area.name),
                         "readiness": _by_action(q.area_readiness(r, chosen, area.kind,
                                                                  area.name))})
+        trends += [{"area": area.key, **row}
+                   for row in analysis.area_trends(r, area.kind, area.name, chosen)]
     return _stamp("compare", chosen, _methodology_of(r, chosen),
                   months=[f"{m:%Y-%m}" for m in available], actions=ACTIONS,
                   metrics=_METRIC_LABELS, areas=columns, presets=PRESETS,
-                  selected=",".join(a.key for a in areas),
-                  area_options=_area_options(r, chosen))
+                  selected=",".join(x.key for x in areas),
+                  area_options=_area_options(r, chosen), trends=trends,
+                  coverage=analysis.coverage_labels(r))
+
+
+# ------------------------------------------------------------------------------ impact
+#: Measures drawn month by month on the impact page.
+IMPACT_CHARTS: tuple[str, ...] = ("incidents_per_100_networks", "rpki_valid_share",
+                                  "ready_share:filtering")
+
+
+def impact_view(r: Rows, *, month: dt.date | None) -> dict[str, Any]:
+    """Does it make a difference? The month's cohort comparisons with intervals and sample
+    sizes, the same measures month by month, and the before/after estimates with their
+    assumptions."""
+    chosen, available = _pick_month(r, month)
+    return _stamp("impact", chosen, _methodology_of(r, chosen),
+                  months=[f"{m:%Y-%m}" for m in available],
+                  coverage=analysis.coverage_labels(r), cohorts=analysis.cohort_rows(r, chosen),
+                  series=analysis.cohort_series(r, IMPACT_CHARTS, chosen),
+                  charts={k: analysis.MEASURE_LABELS[k] for k in IMPACT_CHARTS},
+                  did=analysis.did_rows(r, chosen), assumptions=list(analysis.ASSUMPTIONS),
+                  downloads={
+                      "cohorts.csv": f"/api/v1/impact.csv?month={chosen:%Y-%m}",
+                      "cohort-impact.csv": "/api/v1/cohort-impact.csv?limit=10000",
+                      "did-impact.csv": f"/api/v1/did-impact.csv?month={chosen:%Y-%m}",
+                  })
 
 
 # ------------------------------------------------------------------------------ network
@@ -239,6 +282,8 @@ def network_view(r: Rows, *, asn: int, month: dt.date | None) -> dict[str, Any]:
         scores=_by_action(q.network_scores(r, asn, chosen)),
         history=_pivot_history(q.network_score_history(r, asn, _twelve(chosen), chosen)),
         incidents=incidents, to_fix=_to_fix(r, asn, chosen, metrics),
+        trends=analysis.network_trends(r, asn, chosen),
+        coverage=analysis.coverage_labels(r),
         downloads={
             "scores.csv": f"/api/v1/scores.csv?asn={asn}&month={chosen:%Y-%m}",
             "metrics.csv": f"/api/v1/metrics.csv?asn={asn}&month={chosen:%Y-%m}",

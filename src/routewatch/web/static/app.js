@@ -251,6 +251,42 @@
           data: data.history.map((x) => (k in x.scores ? x.scores[k] : null)) })),
       });
     },
+    impact() {
+      const months = [...new Set(data.series.map((x) => x.month))];
+      const COHORTS = { manrs: ["MANRS", "#1565c0"], "rpki-signer": ["RPKI signers", "#2e7d32"] };
+      Object.keys(data.charts).forEach((measure, i) => {
+        const share = measure.indexOf("share") >= 0;
+        const scale = (v) => (v === null || v === undefined ? null : (share ? Math.round(v * 1000) / 10 : v));
+        const series = [];
+        Object.entries(COHORTS).forEach(([cohort, [name, colour]]) => {
+          const at = (m, key) => {
+            const r = data.series.find((x) => x.month === m && x.cohort === cohort && x.measure === measure);
+            return r ? scale(r[key]) : null;
+          };
+          const low = months.map((m) => at(m, "difference_low"));
+          const high = months.map((m) => at(m, "difference_high"));
+          // the interval: an invisible line at the low end, the band stacked on it (both
+          // signs stacked together, or a band that crosses zero would start from zero)
+          series.push({ name: name + " low", type: "line", stack: cohort, stackStrategy: "all",
+                        symbol: "none",
+                        lineStyle: { opacity: 0 }, data: low, tooltip: { show: false } });
+          series.push({ name: name + " interval", type: "line", stack: cohort,
+                        stackStrategy: "all", symbol: "none",
+                        lineStyle: { opacity: 0 }, areaStyle: { color: colour, opacity: 0.15 },
+                        data: high.map((h, k) => (h === null || low[k] === null ? null : h - low[k])),
+                        tooltip: { show: false } });
+          series.push({ name: name, type: "line", itemStyle: { color: colour },
+                        data: months.map((m) => at(m, "difference")) });
+        });
+        chart("impact-chart-" + (i + 1), {
+          legend: { top: 0, data: Object.values(COHORTS).map((c) => c[0]) },
+          grid: { left: 60, right: 20, top: 40, bottom: 30 },
+          xAxis: { type: "category", data: months },
+          yAxis: { type: "value", name: share ? "points" : "difference" },
+          series,
+        });
+      });
+    },
     incident() {
       chart("timeline-chart", {
         grid: { left: 50, right: 30, top: 20, bottom: 40 },
