@@ -10,14 +10,17 @@ which is a gzip header followed by junk — a broken archive, so that month must
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from _data import shared_data
 from routewatch.cli.main import cli
+from routewatch.cli.run import BarObserver
 from routewatch.store import Store
 
 FILES = {
@@ -94,3 +97,17 @@ def test_months_in_bulk_skip_force_and_a_failing_month(tmp_path: Path) -> None:
     assert {m: r["run_id"] for m, r in redone.items() if m != "2022-05"} == {
         m: r["run_id"] for m, r in stored.items() if m != "2022-05"}
     assert {m: store.table("incidents", m).num_rows for m in store.months()} == incidents
+
+
+def test_progress_bars_over_months_and_stages(capsys: pytest.CaptureFixture[str]) -> None:
+    """The months bar advances month by month and ends complete; each month's stage bars
+    replace the previous month's (drawn only on a terminal; forced on here)."""
+    with BarObserver(enabled=True) as observer:
+        for index, month in enumerate(("2022-04", "2022-05", "2022-06")):
+            observer.month(dt.date.fromisoformat(month + "-01"), index, 3)
+            observer.stage(f"Reading {month}", 2)
+            observer.advance("a")
+            observer.advance("b")
+    shown = capsys.readouterr().err
+    assert "Months" in shown and "3/3 done" in shown
+    assert "Reading 2022-06" in shown and "Reading 2022-04" not in shown.rsplit("Months", 1)[1]

@@ -96,7 +96,7 @@ def test_every_page_spec_gives_its_routes_and_openapi_entry() -> None:
     for page in PAGES:
         assert {page.html, page.api} <= routes, page.name
         operation = document["paths"][page.api]["get"]
-        assert [x["name"] for x in operation["parameters"]] == [x.name for x in page.params]
+        assert [x["name"] for x in operation["parameters"]] == [x.name for x in page.api_params]
         assert operation["responses"]["200"]["content"]["application/json"]["schema"] == dict(
             page.response or {})
         assert operation["responses"]["200"]["content"]["application/json"]["schema"][

@@ -55,7 +55,7 @@ def test_history_twin_has_a_trend_per_metric_with_its_evidence(client: TestClien
     assert (flat["direction"], flat["p_value"]) == ("no significant change", 1.0)
     assert body["coverage"]["2024-03"] == "route-views2: 44,640 min"
     assert [x["coverage"] for x in body["series"]][:3] == [
-        "rrc00: 44,640 min", "rrc00: 44,640 min", "route-views2: 44,640 min"]
+        "rrc00: 44,640 min", "rrc00: 41,760 min", "route-views2: 44,640 min"]
 
 
 def test_fewer_than_six_comparable_months_give_no_trend_and_say_why(client: TestClient) -> None:
@@ -149,7 +149,7 @@ def test_the_demo_months_are_not_comparable_and_the_pages_say_so() -> None:
         august = c.get("/api/v1/impact?month=2016-08").json()
         signers = [x for x in august["cohorts"] if x["cohort"] == "rpki-signer"
                    and x["measure"] == "rpki_valid_share"]
-        assert signers and signers[0]["members"] > 100 and signers[0]["others"] > 100
+        assert signers and signers[0]["members"] > 20 and signers[0]["others"] > 100
         assert signers[0]["member_low"] <= signers[0]["member_value"] <= \
             signers[0]["member_high"]
         assert c.get("/impact?month=2016-08").status_code == 200

@@ -5,9 +5,9 @@ months), so the pages' trend labels and the before/after estimate are shown over
 months: ``tests/web_fixture.py``'s month (real RIR delegation records, the real detection,
 metrics and roll-up code) for 2024-01 … 2024-08, each ``shift`` further from the first —
 one more incident a month (incidents per 100 networks rise: *worsening*) — with a coverage
-row per month (RIS rrc00, 44,640 minutes; 2024-03 from route-views2 instead, so it is left
+row per month (RIS rrc00, the whole month; 2024-03 from route-views2 instead, so it is left
 out with its reason), and the impact tables computed by the month run's own code
-(:func:`routewatch.impacts.month_impact`). From 2024-05 on, every fourth network (counting
+(``web_fixture.write_month``). From 2024-05 on, every fourth network (counting
 from the second) is a MANRS participant: the before/after estimate has treated networks.
 """
 
@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from routewatch.impacts import month_impact
-from routewatch.methodology import RW_2026_1 as METHOD
-from routewatch.schemas import MONTH_COVERAGE
-from routewatch.store import MonthTables, RunInfo, RunStatus, Store
-from web_fixture import month_tables, networks, registry
+from routewatch.store import MonthTables, Store
+from web_fixture import month_tables, networks, registry, write_month
 
 __all__ = ["JOINERS", "MONTHS", "OTHER_COLLECTOR_MONTH", "build_trend_store"]
 
@@ -33,17 +29,6 @@ MONTHS = tuple(dt.date(2024, m, 1) for m in range(1, 9))
 #: The month computed from another collector (left out of every trend).
 OTHER_COLLECTOR_MONTH = dt.date(2024, 3, 1)
 _JOIN_MONTH = dt.date(2024, 5, 1)
-
-
-def _coverage(month: dt.date) -> pa.Table:
-    collector = "route-views2" if month == OTHER_COLLECTOR_MONTH else "rrc00"
-    return pa.Table.from_pylist([{
-        "month": month, "methodology": METHOD.version, "run_id": f"trend-{month:%Y-%m}",
-        "inputs_digest": f"constructed-{month:%Y-%m}", "collectors": [collector],
-        "bgp_minutes": 44_640.0, "collector_minutes": json.dumps({collector: 44_640.0}),
-        "mrt_files": 8_928, "baseline_days": METHOD.baseline_days, "bgp_first": None,
-        "bgp_last": None, "reference_dates": json.dumps({"rpki": f"{month}"}),
-    }], schema=MONTH_COVERAGE)
 
 
 def _with_joiners(tables: MonthTables, month: dt.date, joiners: list[int]) -> MonthTables:
@@ -69,14 +54,6 @@ def build_trend_store(path: Path) -> Store:
     JOINERS[:] = asns[1::4]
     for shift, month in enumerate(MONTHS):
         tables = _with_joiners(month_tables(month, reg, asns, shift=shift), month, JOINERS)
-        coverage = _coverage(month)
-        cohorts, did = month_impact(store, tables, coverage, METHOD)
-        tables = dataclasses.replace(tables, month_coverage=coverage, cohort_impact=cohorts,
-                                     did_impact=did)
-        run = RunInfo(run_id=f"trend-{month:%Y-%m}", month=month,
-                      started=dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC),
-                      finished=dt.datetime(2026, 1, 1, 4, tzinfo=dt.UTC),
-                      status=RunStatus.COMPLETE, methodology=METHOD.version,
-                      fetch_manifest="{}", snapshot_dates={"rpki": month})
-        store.write_snapshot(month, tables, run)
+        write_month(store, month, tables,
+                    "route-views2" if month == OTHER_COLLECTOR_MONTH else "rrc00")
     return store

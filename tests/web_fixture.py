@@ -6,13 +6,15 @@ areas of real RIR delegation records (``tests/data/ref/rir``: APNIC, LACNIC, RIP
 excerpts) -> ``Store.write_snapshot``, for three months (2024-04 … 2024-06). Each month has
 hijacks (M2, with RPKI/IRR evidence, witnesses and relationship edges), route leaks (M1), a
 bogon prefix (M3), announced pairs in every ROV/IRR state, PeeringDB contacts and Spoofer
-results; MANRS participants and RPKI signers form the cohorts.
+results; MANRS participants and RPKI signers form the cohorts. Each month is stored as a run
+stores it: with its coverage row (RIS rrc00, the whole month) and its impact tables.
 
 ``build_store(path)`` writes it; the functions are deterministic (same file content rows).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from routewatch.detect.incidents import build_incidents
+from routewatch.impacts import month_impact
 from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
     Window,
@@ -34,6 +37,7 @@ from routewatch.schemas import (
     ANNOUNCED_PAIRS,
     FINDINGS,
     IRR_AUT_NUMS,
+    MONTH_COVERAGE,
     NETWORKS,
     PEERINGDB_NETWORKS,
     SPOOFABLE_PREFIXES,
@@ -182,18 +186,42 @@ def built_store(factory: object, name: str) -> Path:
     return path
 
 
+def coverage_table(month: dt.date, collector: str = "rrc00") -> pa.Table:
+    """The month's coverage row: one collector, the whole month of update files."""
+    window = Window.of(month)
+    minutes = (window.end - window.start).total_seconds() / 60
+    return pa.Table.from_pylist([{
+        "month": month, "methodology": METHOD.version, "run_id": f"test-{month:%Y-%m}",
+        "inputs_digest": f"constructed-{month:%Y-%m}", "collectors": [collector],
+        "bgp_minutes": minutes, "collector_minutes": json.dumps({collector: minutes}),
+        "mrt_files": int(minutes // 5), "baseline_days": METHOD.baseline_days,
+        "bgp_first": None, "bgp_last": None, "reference_dates": json.dumps({"rpki": f"{month}"}),
+    }], schema=MONTH_COVERAGE)
+
+
+def write_month(store: Store, month: dt.date, tables: MonthTables,
+                collector: str = "rrc00") -> None:
+    """Store one month as a run does: its tables, its coverage and its impact tables (the
+    month run's own code, :func:`routewatch.impacts.month_impact`)."""
+    coverage = coverage_table(month, collector)
+    cohorts, did = month_impact(store, tables, coverage, METHOD)
+    tables = dataclasses.replace(tables, month_coverage=coverage, cohort_impact=cohorts,
+                                 did_impact=did)
+    run = RunInfo(run_id=f"test-{month:%Y-%m}", month=month,
+                  started=dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC),
+                  finished=dt.datetime(2026, 1, 1, 4, tzinfo=dt.UTC),
+                  status=RunStatus.COMPLETE, methodology=METHOD.version,
+                  fetch_manifest=json.dumps({}), snapshot_dates={"rpki": month})
+    store.write_snapshot(month, tables, run)
+
+
 def build_store(path: Path) -> Store:
     """Write the three months into a new store at ``path``."""
     store = Store.open(path)
     reg = registry()
     asns = networks(reg)
     for month in MONTHS:
-        run = RunInfo(run_id=f"test-{month:%Y-%m}", month=month,
-                      started=dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC),
-                      finished=dt.datetime(2026, 1, 1, 4, tzinfo=dt.UTC),
-                      status=RunStatus.COMPLETE, methodology=METHOD.version,
-                      fetch_manifest=json.dumps({}), snapshot_dates={"rpki": month})
-        store.write_snapshot(month, month_tables(month, reg, asns), run)
+        write_month(store, month, month_tables(month, reg, asns))
     return store
 
 

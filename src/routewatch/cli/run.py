@@ -63,6 +63,7 @@ class BarObserver:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._months: TaskID | None = None
+        self._months_total = 0
         self._stages: list[TaskID] = []
 
     def __enter__(self) -> BarObserver:
@@ -76,6 +77,8 @@ class BarObserver:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._progress is not None:
+            if self._months is not None and exc is None:  # every month has been run
+                self._progress.update(self._months, completed=self._months_total, note="done")
             self._progress.stop()
             self._progress = None
 
@@ -86,6 +89,7 @@ class BarObserver:
             return
         if self._months is None:
             self._months = self._progress.add_task("Months", total=total, note="")
+            self._months_total = total
         for task in self._stages:
             self._progress.remove_task(task)
         self._stages = []

@@ -63,15 +63,16 @@ def _document() -> dict[str, Any]:
         paths[f"/api/v1/{spec.name}.csv"] = _operation(spec.summary + " (CSV)", spec.params,
                                                        response, True)
     for page in PAGES:
-        params = (*page.params, p.FORMAT) if page.csv else page.params
+        response = dict(page.response or {})
         twin = f"JSON twin of the page {page.html}"
         if page.csv:
             twin += f"; ?format=csv gives its {page.csv} as CSV"
-        paths[page.api] = _operation(page.summary, params, dict(page.response or {}),
-                                     bool(page.csv), twin)
+        paths[page.api] = _operation(page.summary, page.api_params, response, bool(page.csv),
+                                     twin)
         if page.csv and "{" not in page.api:
-            paths[page.api + ".csv"] = _operation(page.summary + f" ({page.csv}, CSV)",
-                                                  page.params, {"type": "string"}, True)
+            paths[page.api + ".csv"] = _operation(
+                page.summary + f" (its {page.csv} as CSV)", page.params, response, True,
+                f"the {page.csv} of the JSON twin {page.api} as CSV")
     paths["/api/v1/months"] = _operation("Months with data.", (), _MONTHS)
     paths["/api/v1"] = _operation("This document.", (), {"type": "object"})
     paths["/api/v1/openapi.json"] = _operation("This document.", (), {"type": "object"})

@@ -80,6 +80,11 @@ class Page:
         return f"{self.name}.html"
 
     @property
+    def api_params(self) -> tuple[p.Param, ...]:
+        """The parameters of the JSON twin: the page's, and ``format`` when it has a CSV."""
+        return (*self.params, p.FORMAT) if self.csv else self.params
+
+    @property
     def query_names(self) -> tuple[str, ...]:
         """The query parameters the page takes."""
         return tuple(x.name for x in self.params if x.where == "query")
