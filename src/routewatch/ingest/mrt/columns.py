@@ -1,11 +1,11 @@
 """Column buffers the decoder kernel writes into, and their zero-copy conversion to Arrow.
 
 Role: :class:`ColumnBuffers` preallocates the numpy arrays of one batch (fixed-width matrices,
-offsets, string bytes, list values) in the layout :mod:`routewatch.ingest.mrt.decoder`
-expects; :meth:`ColumnBuffers.to_batch` wraps the filled part in Arrow buffers without copying
-(validity bitmaps are computed with numpy) and returns a record batch with the
+offsets, string bytes, list values) in the layout of :mod:`routewatch.ingest.mrt.layout`;
+:meth:`ColumnBuffers.to_batch` wraps the filled part in Arrow buffers without copying (validity
+bitmaps are computed with numpy) and returns a record batch with the
 :data:`routewatch.schemas.ELEMS` schema. :class:`PeerDictionary` turns the kernel's peer
-table into the ``peer_ip`` dictionary.
+table (``Tables.peers``) into the ``peer_ip`` dictionary.
 
 Failure modes: none at run time; a schema drift is caught by the unit tests.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from routewatch.ingest.mrt import decoder as d
+from routewatch.ingest.mrt import layout as d
 from routewatch.schemas import ELEM_TYPES, ELEMS, ORIGINS, RECORD_TYPES
 
 __all__ = ["RECORD_TYPE_NAMES", "ColumnBuffers", "PeerDictionary"]
@@ -37,9 +37,8 @@ U8Array = npt.NDArray[np.uint8]
 class PeerDictionary:
     """Text of every peer the kernel has seen, in the kernel's peer-id order."""
 
-    def __init__(self) -> None:
-        self.table = np.zeros((3, 1 << 16), np.uint64)
-        self.hash = np.full(1 << 17, -1, np.int64)
+    def __init__(self, table: npt.NDArray[np.uint64]) -> None:
+        self.table = table  # (3, n): afi, address hi, lo per peer id (the kernel writes it)
         self.names: list[str] = []
 
     def array(self, count: int) -> pa.Array:
@@ -89,9 +88,9 @@ class ColumnBuffers:
         self.unk = np.empty(32 * n * s + (1 << 16), np.uint8)
         self.cnt = np.zeros(d.N_CNT, np.int64)
 
-    def kernel_tuple(self) -> tuple[npt.NDArray[np.generic], ...]:
-        """The buffers in the order the kernel unpacks them."""
-        return (
+    def columns(self) -> d.Columns:
+        """The buffers as the kernel receives them."""
+        return d.Columns(
             self.u64,
             self.u32,
             self.u8,
