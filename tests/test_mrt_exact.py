@@ -23,7 +23,7 @@ import pyarrow as pa
 import pytest
 
 from _data import shared_data
-from routewatch.ingest.mrt import decode_chunks
+from routewatch.ingest.mrt import decode_chunks, decompress
 from routewatch.ingest.report import IngestReport, Problem
 from routewatch.schemas import ELEMS
 
@@ -135,3 +135,25 @@ def test_problems_are_counted_once_whatever_the_batch_size() -> None:
     for batch in (1000, 65536):
         assert_same(decode(iter([data]), batch), want, f"batches of {batch}")
     assert_same(decode(pieces(data, 1 << 20), 777), want, "chunks of 1 MiB, batches of 777")
+
+
+def test_bzip2_gives_the_same_bytes_on_one_or_two_threads_and_with_the_standard_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real RouteViews RIB (the decompressed part of the 2014 excerpt), compressed again
+    in 100 kB blocks so that the threads have many blocks to share."""
+    raw = b"".join(
+        decompress.ChunkReader(
+            shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2")
+        )
+    )
+    path = tmp_path / "rib.bz2"
+    path.write_bytes(bz2.compress(raw, compresslevel=1))
+    outputs = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(decompress, "bzip2_threads", lambda n=threads: n)
+        outputs[threads] = list(decompress.ChunkReader(path, chunk_size=1 << 20))
+    monkeypatch.setattr(decompress, "_indexed_bzip2", lambda: None)
+    standard = b"".join(decompress.ChunkReader(path))
+    assert b"".join(outputs[1]) == b"".join(outputs[2]) == standard == raw
+    assert len(outputs[2]) > 2

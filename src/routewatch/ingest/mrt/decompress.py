@@ -10,46 +10,55 @@ compressed stream that is corrupt or cut short does not raise: everything decoda
 damage is yielded, then :attr:`ChunkReader.problem` holds a one-line description (the caller
 records it as a ``decompression-error`` problem).
 
-Speed: gzip is inflated with ISA-L (``isal``) and bzip2 with ``indexed_bzip2`` (one thread)
-when they are installed (about 4x and 1.25x faster than zlib and bz2 on one core).
-They are only trusted with well-formed files: at the first sign of anything unusual
-(an error, a truncated stream, data after the last stream) the file is decompressed again
-from the start with the standard library, the bytes already handed out are skipped, and the
-rest, and the problem, are what the standard library alone would have produced. The one
-difference: in a corrupt bzip2 stream the fast decoder may already have handed out (CRC-checked)
-blocks before the damage that the standard library drops together with the failing read.
+Speed: gzip is inflated with ISA-L (``isal``) and bzip2 with ``indexed_bzip2`` when they are
+installed (about 4x and 1.25x faster than zlib and bz2 on one core). bzip2 is decompressed on
+a second thread when the process may use two cores (:func:`bzip2_threads`): its blocks are
+independent, so ``indexed_bzip2`` decompresses the next ones while the kernel decodes; the
+bytes are the same. The fast decoders are only trusted with well-formed files: at the first
+sign of anything unusual (an error, a truncated stream, data after the last stream) the file
+is decompressed again from the start with the standard library, the bytes already handed
+out are skipped, and the rest, and the problem, are what the standard library alone would
+have produced. The one difference: in a corrupt bzip2 stream the fast decoder may already
+have handed out (CRC-checked) blocks before the damage that the standard library drops
+together with the failing read.
 """
 
 from __future__ import annotations
 
-import bz2
 import importlib
-import lzma
 import os
 import zlib
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import zstandard
-
 from routewatch.errors import InputError
 
-__all__ = ["ChunkReader", "detect_compression"]
+__all__ = ["ChunkReader", "bzip2_threads", "detect_compression"]
 
 _READ_SIZE = 1 << 20
 
 
+@cache
 def _optional(module: str) -> Any:
-    """The module if it is installed, else ``None`` (the fast decoders are optional)."""
+    """The module if it is installed, else ``None`` (the fast decoders are optional).
+
+    Decompressors are imported when a file needs them, not with this module: reading a
+    gzip file does not load the bzip2, xz and zstd libraries.
+    """
     try:
         return importlib.import_module(module)
     except ImportError:
         return None
 
 
-_ISAL_ZLIB = _optional("isal.isal_zlib")
-_INDEXED_BZIP2 = _optional("indexed_bzip2")
+def _isal_zlib() -> Any:
+    return _optional("isal.isal_zlib")
+
+
+def _indexed_bzip2() -> Any:
+    return _optional("indexed_bzip2")
 
 
 class _UnusualStreamError(Exception):
@@ -62,6 +71,15 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
+
+
+def bzip2_threads() -> int:
+    """Threads that decompress bzip2: two when this process may run on two cores, else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(2, cores)
 
 
 def detect_compression(head: bytes) -> str:
@@ -121,21 +139,22 @@ class ChunkReader:
 
     def _fast(self) -> Iterator[bytes] | None:
         """The fast decoder's chunks for this file's compression, ``None`` if there is none."""
-        if self.compression == "gzip" and _ISAL_ZLIB is not None:
+        if self.compression == "gzip" and _isal_zlib() is not None:
             return self._decompressed(_make_isal, strict=True)
-        if self.compression == "bzip2" and _INDEXED_BZIP2 is not None:
-            return self._indexed_bzip2()
+        if self.compression == "bzip2" and _indexed_bzip2() is not None:
+            return self._parallel_bzip2()
         return None
 
-    def _indexed_bzip2(self) -> Iterator[bytes]:
-        """bzip2 with ``indexed_bzip2`` on one thread.
+    def _parallel_bzip2(self) -> Iterator[bytes]:
+        """bzip2 with ``indexed_bzip2`` on :func:`bzip2_threads` threads.
 
-        Raises :class:`_UnusualStreamError` unless the whole file is a clean sequence of
-        streams (``indexed_bzip2`` would skip trailing data with only a warning on stderr).
+        It is given the path, not the open file, so that its threads read without Python's
+        lock. Raises :class:`_UnusualStreamError` unless the whole file is a clean sequence
+        of streams (``indexed_bzip2`` would skip trailing data with only a warning on stderr).
         """
         size = os.fstat(self._fh.fileno()).st_size
         try:
-            with _INDEXED_BZIP2.open(self._fh, parallelization=1) as fh:
+            with _indexed_bzip2().open(self.path, parallelization=bzip2_threads()) as fh:
                 while True:
                     data = fh.read(self.chunk_size)
                     if not data:
@@ -174,7 +193,7 @@ class ChunkReader:
             while data:
                 try:
                     out = obj.decompress(data)  # type: ignore[attr-defined]
-                except _ERRORS as exc:
+                except _errors() as exc:
                     if strict:
                         raise _UnusualStreamError from exc
                     self.problem = f"{kind} stream corrupt: {exc}"
@@ -215,26 +234,40 @@ def _make(kind: str) -> object:
     if kind == "gzip":
         return zlib.decompressobj(wbits=47)
     if kind == "bzip2":
+        import bz2
+
         return bz2.BZ2Decompressor()
     if kind == "xz":
+        import lzma
+
         return lzma.LZMADecompressor()
+    import zstandard
+
     return zstandard.ZstdDecompressor().decompressobj()
 
 
 def _make_isal(kind: str) -> object:
     """An ISA-L gzip / zlib decompressor (only used for ``gzip``)."""
-    return _ISAL_ZLIB.decompressobj(wbits=47)
+    return _isal_zlib().decompressobj(wbits=47)
 
 
-_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    EOFError,
-    ValueError,
-    zlib.error,
-    lzma.LZMAError,
-    zstandard.ZstdError,
-    *((_ISAL_ZLIB.error,) if _ISAL_ZLIB is not None else ()),
-)
+@cache
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a decompressor object raises on damaged input."""
+    import lzma
+
+    import zstandard
+
+    isal = _isal_zlib()
+    return (
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+        lzma.LZMAError,
+        zstandard.ZstdError,
+        *((isal.error,) if isal is not None else ()),
+    )
 
 
 def _at_eof(obj: object) -> bool:
