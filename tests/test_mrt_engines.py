@@ -89,3 +89,24 @@ def test_auto_interprets_a_small_file_without_loading_numba() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [str(sum(b.num_rows for b in read_elems(small))), "False", "False"]
+
+
+def test_mrt_commands_on_a_small_file_load_neither_numba_nor_parquet() -> None:
+    """``routewatch mrt stats`` / ``mrt dump`` of a small file: the kernel interpreted, and
+    only the libraries the command uses imported (its start-up time and memory)."""
+    small = DATA / "bview.ipv4_unicast_add_path.gz"
+    heavy = ("numba", "llvmlite", "pyarrow.parquet", "pyarrow.dataset", "rich", "duckdb")
+    for command in (["mrt", "stats"], ["mrt", "dump"]):
+        code = (
+            "import atexit, sys\n"
+            f"heavy = {heavy!r}\n"
+            "atexit.register(lambda: print('LOADED', *[m for m in heavy if m in sys.modules],"
+            " file=sys.stderr))\n"
+            "from routewatch.cli.main import main\n"
+            f"main([*{command!r}, {str(small)!r}])\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout
+        loaded = [line for line in out.stderr.splitlines() if line.startswith("LOADED")]
+        assert loaded == ["LOADED"], (command, out.stderr)

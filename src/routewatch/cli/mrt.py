@@ -23,28 +23,30 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from routewatch import settings
 from routewatch.cli.exits import finish
 from routewatch.cli.progress import FileProgress, reading_note
 from routewatch.errors import InputError
-from routewatch.ingest.lake import (
+from routewatch.ingest.mrt.names import collector_for
+from routewatch.ingest.report import (
+    IngestReport,
     ProblemSummary,
-    collector_for,
     require_records,
     summarize_problems,
 )
-from routewatch.ingest.report import IngestReport
 from routewatch.schemas import ELEM_TYPES, ELEMS
+
+if TYPE_CHECKING:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
 
 __all__ = [
     "FileStats",
@@ -165,6 +167,8 @@ def readable_table(batch: pa.RecordBatch, *, join_lists: bool = False) -> pa.Tab
     ``prefix_lo``, ``prefix_len`` and ``path_asns`` are left out: ``prefix`` and
     ``as_path`` say the same). With ``join_lists`` list values become space-joined text.
     """
+    import pyarrow.compute as pc  # only the readable formats need it: imported when used
+
     columns: dict[str, pa.Array] = {}
     for name in _READABLE_COLUMNS:
         column = batch.column(name)
@@ -187,12 +191,16 @@ def readable_table(batch: pa.RecordBatch, *, join_lists: bool = False) -> pa.Tab
 
 
 def _iso_times(column: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ")
     return pc.replace_substring(text, ".000000Z", "Z")
 
 
 def _list_parts(column: pa.Array) -> tuple[pa.Array, pa.Array]:
     """The list column's values and offsets, both starting at the column's first row."""
+    import pyarrow.compute as pc
+
     start = column.offsets[0].as_py()
     end = column.offsets[-1].as_py()
     offsets = pc.subtract(column.offsets, pa.scalar(start, pa.int32()))
@@ -204,6 +212,8 @@ def _rebuild(column: pa.Array, values: pa.Array, offsets: pa.Array) -> pa.Array:
 
 
 def _communities(column: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     values, offsets = _list_parts(column)
     high = pc.cast(pc.shift_right(values, 16), pa.string())
     low = pc.cast(pc.bit_wise_and(values, pa.scalar(0xFFFF, pa.uint32())), pa.string())
@@ -211,12 +221,16 @@ def _communities(column: pa.Array) -> pa.Array:
 
 
 def _large_communities(column: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     values, offsets = _list_parts(column)
     parts = [pc.cast(values.field(i), pa.string()) for i in range(3)]
     return _rebuild(column, pc.binary_join_element_wise(*parts, ":"), offsets)
 
 
 def _list_values_as_text(column: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     values, offsets = _list_parts(column)
     return _rebuild(column, pc.cast(values, pa.string()), offsets)
 
@@ -262,10 +276,14 @@ class _Sink:
         else:
             table = readable_table(batch, join_lists=True)
             if self._csv is None:
+                import pyarrow.csv as pacsv
+
                 self._csv = pacsv.CSVWriter(self._stream, table.schema)
             self._csv.write_table(table)
 
     def _write_parquet(self, batch: pa.RecordBatch) -> None:
+        import pyarrow.parquet as pq
+
         assert self._output is not None
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self._output, ELEMS, compression="zstd")
@@ -277,6 +295,8 @@ class _Sink:
         if self._parquet is not None:
             self._parquet.close()
         elif self._fmt == "parquet" and self._output is not None:
+            import pyarrow.parquet as pq
+
             pq.write_table(ELEMS.empty_table(), self._output, compression="zstd")
         if self._stream is not None:
             self._stream.flush()
@@ -389,21 +409,32 @@ class FileStats:
     problems: tuple[ProblemSummary, ...] = ()
 
     def add(self, batch: pa.RecordBatch) -> None:
-        """Count one batch of elems."""
+        """Count one batch of elems (with numpy on the dictionary codes: no compute kernels
+        to load for a small file)."""
         if batch.num_rows == 0:
             return
-        table = pa.Table.from_batches([batch.select(["peer_ip", "peer_asn", "elem_type"])])
-        keys = ["peer_ip", "peer_asn", "elem_type"]
-        for row in table.group_by(keys).aggregate([([], "count_all")]).to_pylist():
-            peer = (str(row["peer_ip"]), int(row["peer_asn"]))
-            self.peers.setdefault(peer, Counter())[str(row["elem_type"])] += row["count_all"]
-            self.elems[str(row["elem_type"])] += row["count_all"]
-        low, high = (s.as_py() for s in pc.min_max(batch.column("timestamp")).values())
+        peer_ip, elem_type = batch.column("peer_ip"), batch.column("elem_type")
+        # one key per (peer, peer AS, elem type): 16 + 32 + 2 bits
+        key = (
+            (_codes(peer_ip) << 34)
+            | (batch.column("peer_asn").to_numpy().astype(np.int64) << 2)
+            | _codes(elem_type)
+        )
+        keys, counts = np.unique(key, return_counts=True)
+        peers, types = peer_ip.dictionary.to_pylist(), elem_type.dictionary.to_pylist()
+        for k, count in zip(keys.tolist(), counts.tolist(), strict=True):
+            peer = (str(peers[k >> 34]), (k >> 2) & 0xFFFFFFFF)
+            kind = str(types[k & 3])
+            self.peers.setdefault(peer, Counter())[kind] += count
+            self.elems[kind] += count
+        stamps = batch.column("timestamp").view(pa.int64()).to_numpy()
+        low, high = _utc(int(stamps.min())), _utc(int(stamps.max()))
         self.first = low if self.first is None else min(self.first, low)
         self.last = high if self.last is None else max(self.last, high)
         if self.collector is None:
-            names = pc.unique(batch.column("collector").cast(pa.string())).drop_null()
-            self.collector = names[0].as_py() if len(names) else None
+            collector = batch.column("collector")
+            if collector.null_count < len(collector):
+                self.collector = str(collector.dictionary[_codes(collector).max()])
 
     def finish(self, report: IngestReport) -> None:
         """Take the record counts and problems from the reader's report."""
@@ -440,6 +471,16 @@ class FileStats:
             ],
             "partial": bool(self.problems),
         }
+
+
+def _codes(column: pa.DictionaryArray) -> np.ndarray:
+    """The dictionary indices of a column as int64 (nulls as -1)."""
+    indices = column.indices.fill_null(-1) if column.null_count else column.indices
+    return np.asarray(indices.to_numpy(), np.int64)
+
+
+def _utc(microseconds: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
 
 
 def _by_elem_type(counts: Counter[str]) -> dict[str, int]:

@@ -5,6 +5,8 @@ on stderr only when stderr is a terminal (never in pipes, logs or tests), so std
 clean for data. Work reports what it did through :class:`FileProgress`; when the display is
 off every call is a cheap no-op.
 
+rich is imported only when a display is drawn: commands in pipes and scripts do not load it.
+
 Failure modes: none; a display problem never stops the work (rich handles terminals).
 """
 
@@ -14,24 +16,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, cast
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from routewatch.ingest.report import IngestReport
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 __all__ = ["FileProgress", "reading_note"]
 
@@ -53,8 +45,8 @@ class FileProgress:
         self._enabled = sys.stderr.isatty() if enabled is None else enabled
         self._verb = verb
         self._progress: Progress | None = None
-        self._files_task = TaskID(0)
-        self._bytes_task = TaskID(0)
+        self._files_task = cast("TaskID", 0)
+        self._bytes_task = cast("TaskID", 0)
         self._base = 0
         self._current: Path | None = None
 
@@ -131,25 +123,38 @@ def _size(path: Path) -> int:
         return 0
 
 
-class _AmountColumn(ProgressColumn):
-    """``3/10`` for the files task, ``1.2/4.0 MB`` for the bytes task."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._files = MofNCompleteColumn()
-        self._bytes = DownloadColumn()
-
-    def render(self, task: Task) -> Text:
-        if task.fields.get("kind") == "files":
-            return self._files.render(task)
-        return self._bytes.render(task)
-
-
 def _new_display() -> Progress:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class AmountColumn(ProgressColumn):
+        """``3/10`` for the files task, ``1.2/4.0 MB`` for the bytes task."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._files = MofNCompleteColumn()
+            self._bytes = DownloadColumn()
+
+        def render(self, task: Task) -> Text:
+            if task.fields.get("kind") == "files":
+                return self._files.render(task)
+            return self._bytes.render(task)
+
     return Progress(
         TextColumn("{task.description}", justify="left"),
         BarColumn(),
-        _AmountColumn(),
+        AmountColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),

@@ -55,7 +55,14 @@ import pyarrow.parquet as pq
 
 from routewatch import __version__
 from routewatch.errors import ConfigError, InputError
-from routewatch.ingest.report import IngestReport, ProblemKind
+from routewatch.ingest.mrt.names import collector_for
+from routewatch.ingest.report import (
+    IngestReport,
+    ProblemKind,
+    ProblemSummary,
+    require_records,
+    summarize_problems,
+)
 from routewatch.ingest.temporaries import sweep_folder, temporary_for
 from routewatch.schemas import ELEMS
 
@@ -80,7 +87,6 @@ __all__ = [
 ELEMS_DIR = "elems"
 MANIFEST_DIR = "_ingest"
 UNKNOWN_COLLECTOR = "unknown"
-FIRST_OFFSETS_KEPT = 10
 
 #: What a part file holds: ELEMS without ``collector`` (the partition folder carries it).
 PART_SCHEMA = ELEMS.remove(ELEMS.get_field_index("collector"))
@@ -112,16 +118,6 @@ class ElemReader(Protocol):
 
 #: Called after each batch is written, with the batch and the report so far (for progress).
 BatchHook = Callable[[pa.RecordBatch, IngestReport], None]
-
-
-@dataclass(frozen=True)
-class ProblemSummary:
-    """Problems of one kind in one file: how many, the first offsets and the first detail."""
-
-    kind: ProblemKind
-    count: int
-    first_offsets: tuple[int, ...]
-    first_detail: str
 
 
 @dataclass(frozen=True)
@@ -243,34 +239,10 @@ def ingest_file(
     return IngestOutcome(fid, path, manifest, skipped=False, report=report)
 
 
-def require_records(path: Path, report: IngestReport) -> None:
-    """Raise :class:`InputError` if the reader met problems and read not a single record.
-
-    Such a file is not partial but unreadable (not MRT, or damaged from its first byte).
-    """
-    if report.partial and not sum(report.records.values()):
-        first = report.problems[0] if report.problems else None
-        why = f" ({first.kind.value} at offset {first.offset}: {first.detail})" if first else ""
-        raise InputError(f"{path}: no MRT record could be read{why}")
-
-
 def _read_elems() -> ElemReader:
     from routewatch.ingest.mrt import read_elems
 
     return read_elems
-
-
-def collector_for(path: Path) -> str | None:
-    """The collector a file's name or folders name: ``ris-rrc21_updates...`` or
-    ``rrc21/2016.08/updates...`` give ``rrc21`` (as RIPE RIS and RouteViews lay out archives).
-    """
-    from routewatch.ingest.mrt import collector_from_name
-
-    for part in (path, *path.parents[:4]):
-        name = collector_from_name(part.name) if part.name else None
-        if name is not None:
-            return name
-    return None
 
 
 def _check_collector(name: str) -> None:
@@ -423,16 +395,6 @@ def _manifest(
         routewatch_version=__version__,
         ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-
-
-def summarize_problems(report: IngestReport) -> tuple[ProblemSummary, ...]:
-    """The report's problems by kind: count, first offsets and first detail, by kind name."""
-    summaries = []
-    for kind, count in sorted(report.problem_counts.items()):
-        kept = [p for p in report.problems if p.kind == kind]
-        offsets = tuple(p.offset for p in kept[:FIRST_OFFSETS_KEPT])
-        summaries.append(ProblemSummary(kind, count, offsets, kept[0].detail if kept else ""))
-    return tuple(summaries)
 
 
 def _iso(moment: datetime | None) -> str | None:

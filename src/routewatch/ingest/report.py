@@ -2,7 +2,10 @@
 
 Readers never raise on a bad record: they record a :class:`Problem`, keep what is readable
 and go on (or stop at the point where nothing more can be framed). A report with problems
-makes the CLI exit with code 3 (finished with partial data).
+makes the CLI exit with code 3 (finished with partial data). :func:`summarize_problems`
+condenses a report's problems per kind (what the CLI prints and the lake's manifest keeps);
+:func:`require_records` turns a file of which not one record could be read into an
+:class:`~routewatch.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,22 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
-__all__ = ["IngestReport", "Problem", "ProblemKind"]
+from routewatch.errors import InputError
+
+__all__ = [
+    "FIRST_OFFSETS_KEPT",
+    "IngestReport",
+    "Problem",
+    "ProblemKind",
+    "ProblemSummary",
+    "require_records",
+    "summarize_problems",
+]
+
+#: Offsets of the first problems of a kind that a summary keeps.
+FIRST_OFFSETS_KEPT = 10
 
 
 class ProblemKind(StrEnum):
@@ -77,3 +94,34 @@ class IngestReport:
         room = self.max_problems_kept - len(self.problems)
         self.problems.extend(other.problems[: max(room, 0)])
         self.bytes_read += other.bytes_read
+
+
+@dataclass(frozen=True)
+class ProblemSummary:
+    """Problems of one kind in one file: how many, the first offsets and the first detail."""
+
+    kind: ProblemKind
+    count: int
+    first_offsets: tuple[int, ...]
+    first_detail: str
+
+
+def summarize_problems(report: IngestReport) -> tuple[ProblemSummary, ...]:
+    """The report's problems by kind: count, first offsets and first detail, by kind name."""
+    summaries = []
+    for kind, count in sorted(report.problem_counts.items()):
+        kept = [p for p in report.problems if p.kind == kind]
+        offsets = tuple(p.offset for p in kept[:FIRST_OFFSETS_KEPT])
+        summaries.append(ProblemSummary(kind, count, offsets, kept[0].detail if kept else ""))
+    return tuple(summaries)
+
+
+def require_records(path: Path, report: IngestReport) -> None:
+    """Raise :class:`InputError` if the reader met problems and read not a single record.
+
+    Such a file is not partial but unreadable (not MRT, or damaged from its first byte).
+    """
+    if report.partial and not sum(report.records.values()):
+        first = report.problems[0] if report.problems else None
+        why = f" ({first.kind.value} at offset {first.offset}: {first.detail})" if first else ""
+        raise InputError(f"{path}: no MRT record could be read{why}")

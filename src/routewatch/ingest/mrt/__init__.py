@@ -10,9 +10,9 @@ Data flow::
 
 Public surface: :func:`read_elems` streams batches and fills an
 :class:`~routewatch.ingest.report.IngestReport`; :func:`decode_chunks` does the same for
-decompressed data handed in as chunks; :func:`collector_from_name` guesses the collector
-from a RIS / RouteViews file name; :func:`routewatch.ingest.mrt.bgpdump.bgpdump_lines`
-prints batches as ``bgpdump -m`` does.
+decompressed data handed in as chunks; :func:`collector_from_name` and :func:`collector_for`
+guess the collector from a RIS / RouteViews file name and folders (:mod:`.names`);
+:func:`routewatch.ingest.mrt.bgpdump.bgpdump_lines` prints batches as ``bgpdump -m`` does.
 
 The kernel runs compiled by numba, or interpreted when the whole input is small
 (:data:`INTERPRET_MAX_BYTES` decompressed; see :mod:`.jit`): a command reading a few
@@ -30,10 +30,8 @@ is readable is kept.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Generator, Iterable, Iterator
 from itertools import chain
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -44,12 +42,20 @@ from routewatch.ingest.mrt.codes import SUBTYPE_NAMES, TYPE_NAMES
 from routewatch.ingest.mrt.columns import ColumnBuffers, PeerDictionary
 from routewatch.ingest.mrt.decompress import ChunkReader
 from routewatch.ingest.mrt.layout import U8_ETYPE
+from routewatch.ingest.mrt.names import collector_for, collector_from_name
 from routewatch.ingest.mrt.problems import KINDS, detail_text
 from routewatch.ingest.mrt.state import S_NPROB, S_PEERS, new_scratch, new_tables
 from routewatch.ingest.report import IngestReport, ProblemKind
 from routewatch.schemas import ELEM_TYPES
 
-__all__ = ["INTERPRET_MAX_BYTES", "Engine", "collector_from_name", "decode_chunks", "read_elems"]
+__all__ = [
+    "INTERPRET_MAX_BYTES",
+    "Engine",
+    "collector_for",
+    "collector_from_name",
+    "decode_chunks",
+    "read_elems",
+]
 
 #: Which kernel engine decodes: ``compiled`` (numba), ``interpreted`` (plain Python, same
 #: code) or ``auto`` (interpreted for a whole input of at most INTERPRET_MAX_BYTES, unless
@@ -61,22 +67,6 @@ Engine = Literal["auto", "compiled", "interpreted"]
 INTERPRET_MAX_BYTES = 16 << 10
 
 _SLOT_TYPES = tuple(TYPE_NAMES)  # rows of the kernel's record counts, by MRT type
-
-_COLLECTOR_RE = re.compile(
-    r"^(?:ris[-.])?(rrc\d\d|route-views[\w.-]*?)(?=[_.](?:updates|rib|bview|update)|$)"
-)
-
-
-def collector_from_name(path: str | os.PathLike[str]) -> str | None:
-    """Collector name from a file name: ``ris-rrc21_updates...`` -> ``rrc21``.
-
-    Also ``route-views2_rib...`` -> ``route-views2`` and ``ris.rrc04.updates...`` -> ``rrc04``;
-    ``None`` when the name does not say.
-    """
-    name = Path(os.fspath(path)).name
-    match = _COLLECTOR_RE.match(name)
-    return match.group(1) if match else None
-
 
 class _Decoder:
     """One file's decoding: the kernel's tables and scratch, the engine, and the report."""
