@@ -3,7 +3,18 @@
 Every tool reads the same inputs in the same run, each in its own process pinned to one core;
 the table gives elems, seconds, elems per second, the ratio to ``bgpdump -m`` and the peak
 resident memory of the process. routewatch must be at least 3x bgpdump (the floor; the
-target is 10x): the script exits 1 when it is not on any input.
+target is 10x): the script exits 1 when it is not on any input. For the bzip2 input the
+floor is in two parts: routewatch with two cores (bzip2 decompressed on a second thread,
+``routewatch-2cores``) against bgpdump's wall time, and on one core the *decoding*: the same
+RIB decompressed (``routeviews2-rib-plain``) against bgpdump reading that decompressed file.
+
+A second table measures start-up: ``routewatch mrt stats`` and ``mrt dump`` of a small file
+(948 bytes) against ``bgpdump -m`` of it, whole processes, best of ``--runs``: at most 0.3 s
+and 120 MB (floor of issue 14), once the kernels are compiled.
+
+``--baseline SRC`` adds a ``baseline`` row per input: routewatch run from another source
+tree (for example a worktree at an older commit), to measure a change before and after in
+one run.
 
 Inputs are real archives from ``shared/data/mrt`` made big enough for stable timings: the
 decompressed MRT stream (cut after its last complete record; the RouteViews excerpt is a
@@ -16,6 +27,7 @@ What is timed:
 * routewatch: ``read_elems`` over the file, consuming every Arrow batch (in a child
   process; the time excludes interpreter start and imports, which ``wall`` includes). One
   untimed run on a single copy first lets numba compile or load its cached machine code;
+  ``routewatch-2cores`` is the same pinned to two cores (bzip2 inputs only);
 * bgpdump: ``bgpdump -m FILE > /dev/null``, the whole process; its elems are the lines of
   an untimed second run;
 * pybgpkit-parser: iterating the ``Elem`` objects of ``Parser(path)``;
@@ -33,6 +45,7 @@ Usage::
     python benchmarks/mrt.py                 # all tools, all inputs, >= 2,000,000 elems each
     python benchmarks/mrt.py --quick         # smoke run (about 100,000 elems per input)
     python benchmarks/mrt.py --tools routewatch,bgpdump --inputs rrc21-updates
+    python benchmarks/mrt.py --tools routewatch,bgpdump --baseline /tmp/old-worktree
 """
 
 from __future__ import annotations
@@ -60,10 +73,14 @@ BGPDUMP = "/usr/bin/bgpdump"
 TIME = "/usr/bin/time"
 TASKSET = "/usr/bin/taskset"
 FLOOR, TARGET = 3.0, 10.0
-TOOLS = ("routewatch", "bgpdump", "pybgpkit", "mrtparse", "decompress")
+TOOLS = ("routewatch", "routewatch-2cores", "bgpdump", "pybgpkit", "mrtparse", "decompress")
 SLOW_TOOLS = frozenset({"mrtparse"})
-WARM_UP = frozenset({"routewatch"})
-BEST_OF = frozenset({"routewatch", "bgpdump"})  # the pair the floor is about: best of --runs
+WARM_UP = frozenset({"routewatch", "routewatch-2cores", "baseline"})
+# the tools the floor is about (and the before/after pair): best of --runs
+BEST_OF = frozenset({"routewatch", "routewatch-2cores", "bgpdump", "baseline"})
+TWO_CORES = frozenset({"routewatch-2cores"})
+STARTUP_FILE = ROOT / "tests" / "data" / "mrt" / "bview.ipv4_unicast_add_path.gz"
+STARTUP_SECONDS, STARTUP_MB = 0.3, 120.0
 MRT_HEADER = struct.Struct(">IHHI")
 
 
@@ -73,12 +90,12 @@ class Input:
 
     name: str
     source: Path
-    compression: str  # "gzip" or "bzip2"
+    compression: str  # "gzip", "bzip2" or "none"
 
     @property
     def suffix(self) -> str:
         """File name ending of the generated repetitions."""
-        return ".gz" if self.compression == "gzip" else ".bz2"
+        return {"gzip": ".gz", "bzip2": ".bz2"}.get(self.compression, ".mrt")
 
 
 INPUTS: tuple[Input, ...] = (
@@ -89,6 +106,12 @@ INPUTS: tuple[Input, ...] = (
         "routeviews2-rib",
         DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2",
         "bzip2",
+    ),
+    # the same RIB decompressed: the one-core floor for bzip2 input is on decoding
+    Input(
+        "routeviews2-rib-plain",
+        DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2",
+        "none",
     ),
 )
 
@@ -144,11 +167,16 @@ def write_repeated(data: bytes, copies: int, target: Path, compression: str) -> 
     """Write ``copies`` concatenated copies of ``data`` to ``target``, compressed, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    opener = gzip.open if compression == "gzip" else bz2.open
-    level = 6 if compression == "gzip" else 9
-    with opener(tmp, "wb", compresslevel=level) as sink:
-        for _ in range(copies):
-            sink.write(data)
+    if compression == "none":
+        with tmp.open("wb") as plain:
+            for _ in range(copies):
+                plain.write(data)
+    else:
+        opener = gzip.open if compression == "gzip" else bz2.open
+        level = 6 if compression == "gzip" else 9
+        with opener(tmp, "wb", compresslevel=level) as sink:
+            for _ in range(copies):
+                sink.write(data)
     tmp.replace(target)
 
 
@@ -194,6 +222,15 @@ def copies_for(per_copy: int, target: int) -> int:
 # ------------------------------------------------------------------------------------------
 # The tools, as run inside the child process
 # ------------------------------------------------------------------------------------------
+
+
+def _load_routewatch() -> None:
+    """Import the reader and numba before the timer starts ('seconds' excludes imports)."""
+    import routewatch.ingest.mrt as reader
+
+    jit = getattr(reader, "jit", None)  # a baseline from before the kernel split has none
+    if jit is not None:
+        jit.compile_kernels()
 
 
 def _routewatch(path: Path) -> int:
@@ -261,6 +298,8 @@ def _path(attrs: list[dict[str, object]]) -> str | None:
 def _decompress(path: Path) -> int:
     """Decompress only, in 1 MiB reads as a reader would: the decompressed bytes."""
     data = path.read_bytes()
+    if data[:2] != b"\x1f\x8b" and data[:3] != b"BZh":
+        return len(data)
     unpack = zlib.decompressobj(wbits=47) if data[:2] == b"\x1f\x8b" else bz2.BZ2Decompressor()
     return sum(
         len(unpack.decompress(data[i : i + (1 << 20)])) for i in range(0, len(data), 1 << 20)
@@ -269,6 +308,8 @@ def _decompress(path: Path) -> int:
 
 _INLINE = {
     "routewatch": _routewatch,
+    "routewatch-2cores": _routewatch,
+    "baseline": _routewatch,
     "pybgpkit": _pybgpkit,
     "mrtparse": _mrtparse,
     "decompress": _decompress,
@@ -281,6 +322,8 @@ def run_tool_inline(tool: str, path: Path) -> int:
 
 
 def _child(tool: str, path: Path) -> None:
+    if tool in ("routewatch", "routewatch-2cores", "baseline"):
+        _load_routewatch()
     start = time.perf_counter()
     elems = run_tool_inline(tool, path)
     print(json.dumps({"elems": elems, "seconds": time.perf_counter() - start}))
@@ -309,20 +352,23 @@ class Result:
         return self.elems / self.seconds if self.seconds > 0 else 0.0
 
 
-def measure(cmd: Sequence[str], core: int, capture: bool) -> tuple[float, float, bytes]:
-    """Run ``cmd`` pinned to ``core``: wall seconds, peak RSS in MB, stdout.
+def measure(
+    cmd: Sequence[str], cores: str, capture: bool, env: dict[str, str] | None = None
+) -> tuple[float, float, bytes]:
+    """Run ``cmd`` pinned to ``cores`` (a taskset list): wall seconds, peak RSS in MB, stdout.
 
     Peak RSS comes from ``/usr/bin/time -f %M``: a child forked from this (big) process
     would inherit its high-water mark, so rusage of our own children would be too high.
     """
     with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as errors:
-        wrapped = [TIME, "-f", "%M", "-o", peak.name, TASKSET, "-c", str(core), *cmd]
+        wrapped = [TIME, "-f", "%M", "-o", peak.name, TASKSET, "-c", cores, *cmd]
         start = time.perf_counter()
         proc = subprocess.run(
             wrapped,
             stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
             stderr=errors,
             check=False,
+            env=env,
         )
         wall = time.perf_counter() - start
         if proc.returncode != 0:
@@ -333,13 +379,19 @@ def measure(cmd: Sequence[str], core: int, capture: bool) -> tuple[float, float,
     return wall, kilobytes / 1024, proc.stdout or b""
 
 
-def run(tool: str, spec: Input, path: Path, core: int) -> Result:
-    """Measure ``tool`` on ``path`` (generated from ``spec``)."""
+def run(tool: str, spec: Input, path: Path, core: int, baseline: Path | None = None) -> Result:
+    """Measure ``tool`` on ``path`` (generated from ``spec``); ``baseline``: the source tree
+    the ``baseline`` tool imports routewatch from."""
     if tool == "bgpdump":
-        wall, peak, _ = measure([BGPDUMP, "-m", str(path)], core, capture=False)
+        wall, peak, _ = measure([BGPDUMP, "-m", str(path)], str(core), capture=False)
         return Result(spec.name, tool, count_elems(path), wall, wall, peak)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(path)]
-    wall, peak, out = measure(cmd, core, capture=True)
+    cores = f"{core},{core + 1}" if tool in TWO_CORES else str(core)
+    env = None
+    if tool == "baseline":
+        assert baseline is not None
+        env = {**os.environ, "PYTHONPATH": str(baseline / "src")}
+    wall, peak, out = measure(cmd, cores, capture=True, env=env)
     child = json.loads(out.decode().strip().splitlines()[-1])
     elems = count_elems(path) if tool == "decompress" else int(child["elems"])
     return Result(spec.name, tool, elems, float(child["seconds"]), wall, peak)
@@ -395,14 +447,80 @@ def table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def below_floor(results: Sequence[Result]) -> list[str]:
-    """Inputs on which routewatch is slower than FLOOR x bgpdump."""
+def floor_tool(spec: Input) -> str:
+    """The routewatch row the floor is about: two cores for bzip2 input, else one."""
+    return "routewatch-2cores" if spec.compression == "bzip2" else "routewatch"
+
+
+def applies(tool: str, spec: Input) -> bool:
+    """Whether ``tool`` is measured on ``spec`` (two cores only help bzip2; a plain file
+    has nothing to decompress)."""
+    if tool in TWO_CORES:
+        return spec.compression == "bzip2"
+    return not (tool == "decompress" and spec.compression == "none")
+
+
+def below_floor(results: Sequence[Result], inputs: Sequence[Input] = INPUTS) -> list[str]:
+    """Inputs on which routewatch (its floor row) is slower than FLOOR x bgpdump."""
     base = {r.input: r.rate for r in results if r.tool == "bgpdump"}
+    tool_of = {spec.name: floor_tool(spec) for spec in inputs}
     return [
         r.input
         for r in results
-        if r.tool == "routewatch" and base.get(r.input) and r.rate < FLOOR * base[r.input]
+        if r.tool == tool_of.get(r.input) and base.get(r.input) and r.rate < FLOOR * base[r.input]
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# Start-up: a small file through the commands
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Startup:
+    """One command on the small file: best wall time of the runs and that run's peak RSS."""
+
+    command: str
+    wall: float
+    peak_mb: float
+
+
+def startup_commands(path: Path) -> dict[str, list[str]]:
+    """The commands timed on the small file, as people type them."""
+    script = Path(sys.executable).with_name("routewatch")
+    routewatch = [str(script)] if script.exists() else [sys.executable, "-m", "routewatch"]
+    commands = {
+        "routewatch mrt stats": [*routewatch, "mrt", "stats", str(path)],
+        "routewatch mrt dump": [*routewatch, "mrt", "dump", str(path)],
+        "routewatch --help": [*routewatch, "--help"],
+    }
+    if Path(BGPDUMP).exists():
+        commands["bgpdump -m"] = [BGPDUMP, "-m", str(path)]
+    return commands
+
+
+def measure_startup(path: Path, runs: int, core: int) -> list[Startup]:
+    """Each start-up command ``runs`` times after one untimed run (caches warm)."""
+    results = []
+    for name, cmd in startup_commands(path).items():
+        measure(cmd, str(core), capture=False)
+        best = min(
+            (measure(cmd, str(core), capture=False) for _ in range(runs)), key=lambda m: m[0]
+        )
+        results.append(Startup(name, best[0], best[1]))
+    return results
+
+
+def startup_table(results: Sequence[Startup]) -> str:
+    """The start-up results with the floor verdict of the routewatch commands."""
+    lines = [f"{'command':<22}  {'wall s':>7}  {'peak MB':>7}  floor"]
+    for r in results:
+        verdict = ""
+        if r.command.startswith("routewatch mrt"):
+            ok = r.wall <= STARTUP_SECONDS and r.peak_mb <= STARTUP_MB
+            verdict = "ok" if ok else "ABOVE"
+        lines.append(f"{r.command:<22}  {r.wall:>7.3f}  {r.peak_mb:>7.1f}  {verdict}")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------
@@ -452,7 +570,19 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="N",
         help="runs of routewatch and bgpdump per input; the fastest counts (default 3)",
     )
-    parser.add_argument("--core", type=int, default=0, help="CPU core to pin tools to")
+    parser.add_argument(
+        "--core", type=int, default=0, help="CPU core to pin tools to (two cores: it and the next)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also run routewatch from this source tree (its src/), e.g. a worktree at an "
+        "older commit: a 'baseline' row per input",
+    )
+    parser.add_argument(
+        "--no-startup", action="store_true", help="skip the start-up table (small file, CLI)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -469,6 +599,7 @@ def _available(tool: str) -> bool:
     if tool == "bgpdump":
         return Path(BGPDUMP).exists() or shutil.which("bgpdump") is not None
     modules = {"routewatch": "routewatch.ingest.mrt", "pybgpkit": "pybgpkit_parser"}
+    modules["routewatch-2cores"] = modules["baseline"] = modules["routewatch"]
     module = modules.get(tool, "zlib" if tool == "decompress" else tool)
     try:
         __import__(module)
@@ -484,6 +615,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _child(args.child[0], Path(args.child[1]))
         return 0
     tools = _selected(args.tools, TOOLS, "tools")
+    if args.baseline is not None:
+        tools.append("baseline")
     inputs = [
         i for i in INPUTS if i.name in _selected(args.inputs, [i.name for i in INPUTS], "inputs")
     ]
@@ -499,14 +632,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         copies, slow_copies = copies_for(per_copy, full), copies_for(per_copy, slow)
         path = prepare(spec, copies, args.cache_dir)
         print(f"{spec.name}: {path} ({copies} x {per_copy:,} elems)", file=sys.stderr)
-        for tool in (t for t in tools if t not in missing):
-            try:
-                results.append(_run_one(tool, spec, copies, slow_copies, args))
-            except RuntimeError as exc:  # a tool crashed: report it, measure the others
-                failures.append(f"{spec.name} {tool}")
-                print(f"  {tool}: FAILED: {exc}", file=sys.stderr)
-                continue
-            print(f"  {tool}: {results[-1].rate:,.0f} elems/s", file=sys.stderr)
+        chosen = [t for t in tools if t not in missing and applies(t, spec)]
+        results += _measure_input(spec, chosen, copies, slow_copies, args, failures)
     print(table(results))
     if any(r.scaled_from is not None for r in results):
         print(
@@ -522,24 +649,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if failures:
         print(f"FAILED (see stderr): {', '.join(failures)}")
-    slow_inputs = below_floor(results)
-    print(f"floor: routewatch >= {FLOOR:.0f}x bgpdump on every input; target {TARGET:.0f}x.")
+    slow_inputs = below_floor(results, inputs)
+    print(
+        f"floor: routewatch >= {FLOOR:.0f}x bgpdump on every input (bzip2: with two cores; "
+        f"and decoding on one core, routeviews2-rib-plain); target {TARGET:.0f}x."
+    )
     if slow_inputs:
         print(f"BELOW FLOOR on: {', '.join(slow_inputs)}")
-    return 1 if slow_inputs or failures else 0
+    slow_start = False
+    if not args.no_startup:
+        starts = measure_startup(STARTUP_FILE, args.runs, args.core)
+        print(f"\nstart-up on {STARTUP_FILE.name} ({STARTUP_FILE.stat().st_size} bytes):")
+        print(startup_table(starts))
+        slow_start = any(
+            r.command.startswith("routewatch mrt")
+            and (r.wall > STARTUP_SECONDS or r.peak_mb > STARTUP_MB)
+            for r in starts
+        )
+        print(f"floor: routewatch mrt stats / dump <= {STARTUP_SECONDS} s, <= {STARTUP_MB:.0f} MB.")
+    return 1 if slow_inputs or failures or slow_start else 0
 
 
-def _run_one(
-    tool: str, spec: Input, copies: int, slow_copies: int, args: argparse.Namespace
-) -> Result:
+def _measure_input(
+    spec: Input,
+    tools: Sequence[str],
+    copies: int,
+    slow_copies: int,
+    args: argparse.Namespace,
+    failures: list[str],
+) -> list[Result]:
+    """Every tool on one input. The tools the floor is about run ``--runs`` times in turn
+    (A B C A B C ...), so that a burst of load on a shared machine hits them alike; the
+    fastest run of each counts. A tool that crashes is reported; the others are measured."""
     path = prepare(spec, copies, args.cache_dir)
-    if tool in WARM_UP:  # numba compiles (or loads its cache) on first use: not timed
-        run(tool, spec, prepare(spec, 1, args.cache_dir), args.core)
-    if tool in SLOW_TOOLS and slow_copies < copies:
-        small = prepare(spec, slow_copies, args.cache_dir)
-        return scaled(run(tool, spec, small, args.core), copies / slow_copies)
-    runs = args.runs if tool in BEST_OF else 1
-    return min((run(tool, spec, path, args.core) for _ in range(runs)), key=lambda r: r.seconds)
+    best: dict[str, Result] = {}
+    for tool in [t for t in tools if t in WARM_UP]:  # numba loads or compiles: not timed
+        _attempt(tool, spec, prepare(spec, 1, args.cache_dir), args, failures)
+    rounds = [t for t in tools if t in BEST_OF]
+    for _ in range(args.runs):
+        for tool in rounds:
+            result = _attempt(tool, spec, path, args, failures)
+            if result is not None and (tool not in best or result.seconds < best[tool].seconds):
+                best[tool] = result
+    for tool in [t for t in tools if t not in BEST_OF]:
+        if tool in SLOW_TOOLS and slow_copies < copies:
+            small = prepare(spec, slow_copies, args.cache_dir)
+            result = _attempt(tool, spec, small, args, failures)
+            if result is not None:
+                best[tool] = scaled(result, copies / slow_copies)
+        else:
+            result = _attempt(tool, spec, path, args, failures)
+            if result is not None:
+                best[tool] = result
+    for tool in tools:
+        if tool in best:
+            print(f"  {tool}: {best[tool].rate:,.0f} elems/s", file=sys.stderr)
+    return [best[t] for t in tools if t in best]
+
+
+def _attempt(
+    tool: str, spec: Input, path: Path, args: argparse.Namespace, failures: list[str]
+) -> Result | None:
+    """One run of ``tool``; None (and the failure noted once) when it crashed."""
+    try:
+        return run(tool, spec, path, args.core, args.baseline)
+    except RuntimeError as exc:
+        label = f"{spec.name} {tool}"
+        if label not in failures:
+            failures.append(label)
+            print(f"  {tool}: FAILED: {exc}", file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":
