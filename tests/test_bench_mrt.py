@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from _bench import benchmark
 from _data import shared_data
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_mrt", ROOT / "benchmarks" / "mrt.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_mrt"] = module
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("mrt")
 
 
 def record_ends(bench: ModuleType, data: bytes) -> int:
