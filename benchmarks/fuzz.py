@@ -69,7 +69,7 @@ TESTS = ROOT / "tests" / "data"
 MRT_SEEDS = (TESTS / "mrt", TESTS / "shared" / "mrt")
 REF_SEEDS = (TESTS / "ref", TESTS / "shared")
 WINDOW = 64 << 10  # bytes of a larger MRT stream taken as one seed
-REF_SEED_BYTES = 48 << 10  # bytes of a larger reference file taken as one seed
+REF_SEED_BYTES = (16 << 10, 64 << 10, 256 << 10)  # cuts of a larger reference file tried
 HEADER = struct.Struct(">IHHI")
 INTERPRET_EVERY = 20  # every n-th MRT case is also decoded by the interpreted engine
 INTERPRET_MAX = 24 << 10  # ... when it is at most this long
@@ -125,8 +125,9 @@ def mrt_seeds() -> list[tuple[str, bytes]]:
 
 def ref_seeds() -> dict[str, list[tuple[str, bytes]]]:
     """Seeds per reference format: the largest files of the tests' data that the format
-    reads, their first REF_SEED_BYTES (whole lines), each kept only if it loads unmutated
-    (a seed the loader refuses as it is would test nothing past the refusal)."""
+    reads, cut to their first 16 KiB (whole lines; 64 or 256 KiB when no shorter cut of any
+    file loads), each kept only if it loads unmutated (a seed the loader refuses as it is
+    would test nothing past the refusal)."""
     from routewatch.reference.sniff import detect, import_loaders, open_binary
 
     import_loaders()
@@ -141,14 +142,17 @@ def ref_seeds() -> dict[str, list[tuple[str, bytes]]]:
                 continue
     seeds: dict[str, list[tuple[str, bytes]]] = {}
     for name, paths in found.items():
-        for path in sorted(paths, key=lambda p: -p.stat().st_size):
-            with open_binary(path) as stream:
-                data = stream.read(REF_SEED_BYTES + 1)
-            if len(data) > REF_SEED_BYTES:
-                data = data[: data.rfind(b"\n", 0, REF_SEED_BYTES) + 1]
-            if _loads(name, path.name, data):
-                seeds.setdefault(name, []).append((path.name, data))
-            if len(seeds.get(name, [])) == 3:
+        for size in REF_SEED_BYTES:
+            for path in sorted(paths, key=lambda p: -p.stat().st_size):
+                with open_binary(path) as stream:
+                    data = stream.read(size + 1)
+                if len(data) > size:
+                    data = data[: data.rfind(b"\n", 0, size) + 1]
+                if _loads(name, path.name, data):
+                    seeds.setdefault(name, []).append((path.name, data))
+                if len(seeds.get(name, [])) == 3:
+                    break
+            if name in seeds:
                 break
     return seeds
 
@@ -533,17 +537,29 @@ def worker(target_name: str, start: int, stop: int, memory_mb: int) -> None:
     target = make_target(target_name)
     if isinstance(target, MrtTarget):
         decode_mrt([target.seeds[0][1]], 65536, "compiled")  # compile / load before timing
+    ignored: list[str] = []
+    sys.unraisablehook = lambda u: ignored.append(_unraisable(u))
     print(json.dumps({"ready": True}), flush=True)
     for case in range(start, stop):
         print(json.dumps({"start": case}), flush=True)
+        ignored.clear()
         try:
             outcome = target.run(case)
         except Exception as exc:  # noqa: BLE001 - the fuzzer's job: report any exception
             where = traceback.extract_tb(exc.__traceback__)[-1]
             detail = f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}"
             outcome = Outcome(case, "error", detail)
+        if ignored and outcome.kind != "error":  # raised where Python could only ignore it
+            outcome = Outcome(case, "error", ignored[0])
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({**outcome.__dict__, "peak_mb": peak}), flush=True)
+
+
+def _unraisable(hook: Any) -> str:
+    """An exception Python ignored (raised in a callback of a C library, a destructor)."""
+    where = traceback.extract_tb(hook.exc_traceback)[-1] if hook.exc_traceback else None
+    place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return f"ignored {hook.exc_type.__name__}{place}"
 
 
 # ------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The fuzzer damages real MRT files (record fields, BGP message fields, RIB entrie
 truncation, splicing) and real reference files (lines deleted, cut, duplicated, swapped,
 replaced by garbage, numbers made huge) and runs them in worker processes with a time and a
 memory limit. Here: its first cases of the MRT reader (each decoded twice, in other chunk and
-batch sizes, and every 20th by the interpreted engine too) and of every reference format.
+batch sizes, and every 20th by the interpreted engine too) and its first cases of every
+reference format.
 Every case must end with elems or a clear routewatch error: no crash, hang, other exception,
 disagreement or impossible value. The full run (10,000 cases per parser) is the script's.
 """
@@ -33,6 +34,17 @@ def test_mrt_sample_is_clean(fuzz: ModuleType) -> None:
 def test_every_reference_format_has_seeds(fuzz: ModuleType) -> None:
     seeds = fuzz.ref_seeds()
     assert set(fuzz.target_names()[1:]) <= set(seeds)
+
+
+def test_reference_sample_ends_in_rows_or_a_clear_error(fuzz: ModuleType) -> None:
+    """The first cases of every reference format, here in the test process (the script
+    runs them in workers with limits): each loads or is refused with a routewatch error."""
+    outcomes: dict[str, list[str]] = {}
+    for name in fuzz.target_names()[1:]:
+        target = fuzz.make_target(name)
+        outcomes[name] = [target.run(case).kind for case in range(10)]
+    assert all(set(kinds) <= {"ok", "refusal"} for kinds in outcomes.values()), outcomes
+    assert sum(kinds.count("ok") for kinds in outcomes.values()) > 150  # most still load
 
 
 def test_mutations_are_deterministic(fuzz: ModuleType) -> None:
