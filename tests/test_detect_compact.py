@@ -85,13 +85,13 @@ def refs() -> object:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("partitioned", [False, True], ids=["whole", "partitioned"])
+@pytest.mark.parametrize("buckets", [1, 64], ids=["whole", "64-buckets"])
 def test_real_streams_are_the_same_with_compaction(
-    stream: pa.Table, refs: object, partitioned: bool
+    stream: pa.Table, refs: object, buckets: int
 ) -> None:
-    plain = detect(_repeat(stream, 3), refs, compact_spans=0, partitioned=partitioned)  # type: ignore[arg-type]
-    every = 2_000 if partitioned else 20_000  # partitions hold ~1/200 of the spans each
-    packed = detect(_repeat(stream, 3), refs, compact_spans=every, partitioned=partitioned)  # type: ignore[arg-type]
+    plain = detect(_repeat(stream, 3), refs, compact_spans=0, buckets=buckets)  # type: ignore[arg-type]
+    every = 2_000 if buckets > 1 else 20_000  # buckets hold a small part of the spans each
+    packed = detect(_repeat(stream, 3), refs, compact_spans=every, buckets=buckets)  # type: ignore[arg-type]
     _same(plain, packed)
     assert packed.report.compaction.runs >= 2
     assert packed.report.compaction.folded > plain.report.spans // 3
@@ -128,7 +128,8 @@ def test_a_marked_ghost_is_an_internal_error(refs: object) -> None:
     catalog.add_prefixes(np.array([7], np.int64), np.array([4], np.uint64),
                          np.array([0xC0000200 << 32], np.uint64), np.array([0], np.uint64),
                          np.array([24], np.uint64))  # fmt: skip
-    catalog.add_paths(np.array([9], np.int64), [(64500,)], [False], [None])
+    catalog.add_paths(np.array([9], np.int64), np.array([0, 1], np.int64),
+                      np.array([64500], np.uint32), np.array([False]), np.array([-1]))
     ghost = Spans(np.array([-1], np.int32), np.array([0], np.int32), np.array([0], np.int32),
                   np.array([0], np.int64), np.array([10], np.int64), np.array([False]))  # fmt: skip
     marks = Marks()

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from routewatch.detect.engine import detect
 from routewatch.detect.leaks import aspa_verify
-from routewatch.detect.partition import SHORT_V4, Partitioner, bucket_name
+from routewatch.detect.partition import Buckets
 from routewatch.detect.scenario import elems_batch, load_scenario
 from routewatch.detect.state import RouteState, peak_visibility
 from routewatch.detect.verdicts import References
@@ -61,10 +61,14 @@ def test_route_state_rules() -> None:
     state = RouteState()
     closed = state.feed(elems_batch(STREAM))
     c = state.counts
-    assert (c.rib, c.announce, c.withdraw, c.state) == (1, 5, 1, 1)
+    assert (c.rib, c.announce, c.withdraw) == (1, 5, 1)
     assert c.duplicates == 1  # the 00:01 re-announcement of the RIB route
     assert c.withdraw_unknown == 1
-    assert c.resets == 1 and c.reset_removed == 2
+    assert c.reset_removed == 2
+    # state changes are counted once by the splitter, not by each partition's route state
+    assert (c.state, c.resets) == (0, 0)
+    whole = detect([elems_batch(STREAM)], References()).report.state
+    assert (whole.rib, whole.announce, whole.withdraw, whole.state, whole.resets) == (1, 5, 1, 1, 1)
     # closed: RIB route replaced at 00:02 (implicit withdrawal); peer 1's two routes at the
     # reset; peer 2's route replaced by the prepended path at 00:06
     assert len(closed) == 4
@@ -72,7 +76,7 @@ def test_route_state_rules() -> None:
     still = state.finish()
     assert len(still) == 1 and still.end.tolist() == [-1]
     assert state.live_routes == 1
-    path = state.catalog.path_asns[int(still.path[0])]
+    path = state.catalog.path(int(still.path[0]))
     assert path == (6939, 200, 200, 200)
 
 
@@ -105,31 +109,32 @@ def test_aspa_no_attestation_does_not_stop_a_max_ramp() -> None:
     assert v.state == "unknown"
 
 
-def test_partition_buckets_and_state_replication() -> None:
-    part = Partitioner(RW_2026_1)
+def test_buckets_send_short_covers_everywhere_and_count_each_elem_once() -> None:
+    plan = Buckets.of(64, RW_2026_1)
     batch = elems_batch("""
 2021-01-01T00:00:00Z  A  rrc00 192.0.2.1 2914  10.1.0.0/16    2914 100
 2021-01-01T00:00:00Z  A  rrc00 192.0.2.1 2914  11.0.0.0/8     2914 100
-2021-01-01T00:00:00Z  A  rrc00 192.0.2.1 2914  8.0.0.0/7      2914 100
+2021-01-01T00:00:00Z  A  rrc00 192.0.2.1 2914  8.0.0.0/6      2914 100
 2021-01-01T00:00:00Z  A  rrc00 192.0.2.1 2914  2001:db8::/32  2914 100
 2021-01-01T00:01:00Z  S  rrc00 192.0.2.1 2914  6 1
 """)
-    parts = part.split(batch)
-    names = sorted(bucket_name(b, RW_2026_1) for b in parts)
-    assert names == ["v4-10", "v4-11", "v4-short", "v6-2001"]
-    assert all(p.num_rows == 2 for p in parts.values())  # its elem + the replicated reset
-    assert SHORT_V4 in parts
-
-
-def test_partitioned_equals_whole() -> None:
-    for path in sorted((Path(__file__).parent / "scenarios").glob("*.toml")):
-        s = load_scenario(path)
-        one = detect([s.elems], s.refs, window=s.window, kinds=s.kinds, partitioned=False)
-        many = detect([s.elems], s.refs, window=s.window, kinds=s.kinds, partitioned=True)
-        key = ["metric", "prefix", "finding_id"]
-        assert one.findings.sort_by([(k, "ascending") for k in key]).equals(
-            many.findings.sort_by([(k, "ascending") for k in key])
-        ), path.name
+    active: set[int] = set()
+    split = plan.split(batch, active)
+    owner = plan.owner_of_table(batch)
+    covered = plan.covered(4, 8 << 56, 6)  # 8.0.0.0/6 covers the /8 blocks 8, 9, 10 and 11
+    assert set(covered.tolist()) == set(plan.of_blocks(np.arange(8, 12, dtype=np.uint64)).tolist())
+    for bucket, rows in split.rows.items():
+        mine = split.owned[bucket]
+        # every owned row is owned by this bucket, and only the /6 is sent as a copy
+        assert (owner[rows[mine]] == bucket).all()
+        assert set(rows[~mine].tolist()) <= {2, 4}
+        assert 4 in rows.tolist()  # the reset reaches every bucket that holds routes
+    assert sorted(active) == sorted(split.rows)
+    owned_rows = np.concatenate([r[split.owned[b]] for b, r in split.rows.items()])
+    assert sorted(owned_rows.tolist()) == [0, 1, 2, 3]  # each prefix elem owned exactly once
+    assert (split.states, split.resets) == (1, 1)
+    whole = Buckets.of(1, RW_2026_1).split(batch, set())
+    assert list(whole.rows) == [0] and whole.owned[0].tolist() == [True] * 4 + [False]
 
 
 def test_detection_is_deterministic() -> None:

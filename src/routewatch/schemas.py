@@ -102,6 +102,8 @@ __all__ = [
     "SPOOFABLE_PREFIXES",
     "SPOOFER_TESTS",
     "VRPS",
+    "WINDOW_ASNS",
+    "WINDOW_PAIRS",
     "prefix_fields",
 ]
 
@@ -853,6 +855,31 @@ DID_IMPACT = pa.schema(
         pa.field("reason", pa.string()),
     ],
     metadata={"routewatch.schema": "did-impact/1"},
+)
+
+#: Routes alive at the window start, per (prefix, origin, collector peer AS): with the
+#: window's own announcements they are the pairs "announced in the window" (METHODOLOGY §1).
+WINDOW_PAIRS = pa.schema(
+    [
+        pa.field("prefix", pa.string(), nullable=False),
+        pa.field("afi", pa.uint8(), nullable=False),
+        pa.field("prefix_hi", pa.uint64(), nullable=False),
+        pa.field("prefix_lo", pa.uint64(), nullable=False),
+        pa.field("prefix_len", pa.uint8(), nullable=False),
+        pa.field("origin_asn", pa.uint32(), nullable=False),
+        pa.field("peer_asn", pa.uint32(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "window-pairs/1"},
+)
+
+#: Routes alive at the window start, per (AS anywhere in the path, collector peer AS): with
+#: the window's own announcements they give the peer ASes that saw each AS.
+WINDOW_ASNS = pa.schema(
+    [
+        pa.field("asn", pa.uint32(), nullable=False),
+        pa.field("peer_asn", pa.uint32(), nullable=False),
+    ],
+    metadata={"routewatch.schema": "window-asns/1"},
 )
 
 # ------------------------------------------------------------------------------ coverage

@@ -35,11 +35,11 @@ Spans that ended at or after ``tau`` and live routes stay as they are.
 
 Why it is exact: establishment (:func:`~routewatch.detect.hijacks.visibility_intervals`)
 only moves earlier as data arrives, and data after ``tau`` establishes nothing before
-``tau`` — a RIB entry counts from the start of the data only at or before the window start
-(:func:`~routewatch.detect.hijacks.rib_at_start`) and compaction runs only after it. The
-intervals before ``tau`` are fixed by spans that started before ``tau``, all of which are
-known. Exemptions are only used where they cannot be undone by later data (relationships
-and RPKI/IRR/bogon verdicts are fixed; an origin's upstream set only grows). The findings
+``tau`` — establishment comes from visibility history only (a RIB entry is no evidence of
+age), and compaction runs only after the window start. The intervals before ``tau`` are
+fixed by spans that started before ``tau``, all of which are known. Exemptions are only
+used where they cannot be undone by later data (relationships and RPKI/IRR/bogon verdicts
+are fixed; an origin's upstream set only grows). The findings
 builder refuses a marked ghost (an internal error), and the route-level detectors skip
 ghosts and dropped events. ``tests/test_detect_compact.py`` compares every scenario and real
 RIS streams with compaction after every elem against no compaction.
@@ -51,6 +51,7 @@ Memory after compaction: live routes, ghosts (about one per pair and first hop),
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numba as nb
@@ -112,7 +113,7 @@ class _PathFacts:
 
     def update(self, catalog: Catalog, refs: References, keys: Summaries) -> None:
         """Extend the facts to the paths and prefixes interned since the last call."""
-        done, total = len(self.origin), len(catalog.path_asns)
+        done, total = len(self.origin), catalog.n_paths
         if total > done:
             ids = np.arange(done, total, dtype=np.int32)
             paths = flat_paths(catalog, ids)
@@ -176,9 +177,15 @@ class Compactor:
     """
 
     def __init__(
-        self, catalog: Catalog, refs: References, method: Methodology, window_start: int
+        self,
+        catalog: Catalog,
+        refs: References,
+        method: Methodology,
+        window_start: int,
+        owns: Callable[[npt.NDArray[np.integer]], B] | None = None,
     ) -> None:
         self.catalog = catalog
+        self.owns = owns
         self.refs = refs
         self.method = method
         self.window_start = window_start
@@ -357,7 +364,7 @@ class Compactor:
         A visibility interval of an edge (pair, first hop) made only of folded spans is
         forgotten when it is not the edge's first, ended before ``tau``, lasted less than
         ``establish_hours``, began after the window start (so it never establishes
-        anything: no RIB at the start, no baseline, too short to grow), and the pair was
+        anything: no baseline, too short to grow), and the pair was
         visible all along it through other spans. Then no interval of the pair or of any
         other edge changes, the edge keeps its first interval (so it still exists, with the
         same establishment time and the same "new edge" and "no baseline" counts), and
@@ -467,14 +474,13 @@ class Compactor:
         group, hop = stretch[idx], rows.hop[idx]
         first = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (hop[1:] != hop[:-1])])
         head = idx[first]
-        at_start = sp.rib[idx] & (sp.start[idx] <= self.window_start)
         return Spans(
             np.full(len(first), GHOST_PEER, np.int32),
             sp.prefix[head],
             sp.path[head],
             sp.start[head],
             np.maximum.reduceat(sp.end[idx], first),
-            np.logical_or.reduceat(at_start, first),
+            np.logical_or.reduceat(sp.rib[idx], first),
         )
 
     # ------------------------------------------------------------------------------ summaries
@@ -530,7 +536,7 @@ class Compactor:
         new.edge_peak[has], new.edge_at[has] = peak[e_iv[has]], at[e_iv[has]]
         level.assign(new, idx, sid)
         new.dead = level.dead[idx[first]]
-        at_start = (sp.rib & (sp.start <= self.window_start))[idx]
+        rib = sp.rib[idx]
         self.summaries = new
         empty = n_new == 0
         return Spans(
@@ -539,7 +545,7 @@ class Compactor:
             sp.path[idx[first]],
             sp.start[idx[first]],
             sp.end[idx[:0]] if empty else np.maximum.reduceat(sp.end[idx], first),
-            at_start[:0] if empty else np.logical_or.reduceat(at_start, first),
+            rib[:0] if empty else np.logical_or.reduceat(rib, first),
         )
 
     def _summary_witnesses(
@@ -668,6 +674,10 @@ class Compactor:
         np.bitwise_xor.at(row_hash, row[live_mark], _mix64(stretch[live_mark] + 1))
         dead = was_dead | gone
         removed = np.unique(stretch[~live_mark])
+        if self.owns is not None and len(removed):  # count only the prefixes owned here
+            prefix_of = np.empty(n_stretch, np.int64)
+            prefix_of[stretch] = sp.prefix[row]
+            removed = removed[self.owns(prefix_of[removed])]
         return _Level(row_hash, offending & ~dead, dead, row[live_mark], key[live_mark],
                       peak[stretch[live_mark]], at[stretch[live_mark]], len(removed))  # fmt: skip
 

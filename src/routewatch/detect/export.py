@@ -15,7 +15,6 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from routewatch.detect.state import Catalog, Spans, sweep_events
-from routewatch.prefixes import format_prefix
 from routewatch.schemas import ROUTE_PATHS, ROUTE_SPANS
 
 __all__ = ["paths_table", "spans_table", "visibility_series"]
@@ -27,11 +26,8 @@ def spans_table(spans: Spans, catalog: Catalog) -> pa.Table:
     """ROUTE_SPANS rows of the spans."""
     peer = spans.peer
     prefix = spans.prefix
-    texts = np.array(
-        [format_prefix(catalog.prefix_afi[i], catalog.prefix_hi[i], catalog.prefix_lo[i],
-                       catalog.prefix_len[i]) for i in range(len(catalog.prefix_len))],
-        dtype=object,
-    )  # fmt: skip
+    texts = np.array([catalog.prefix_text(i) for i in range(len(catalog.prefix_len))],
+                     dtype=object)  # fmt: skip
     origins = catalog.origins()[spans.path]
     origin_asn = pa.array(np.where(origins < 0, 0, origins).astype(np.uint32), mask=origins < 0)
     ts = pa.timestamp("us", tz="UTC")
@@ -57,10 +53,12 @@ def paths_table(catalog: Catalog) -> pa.Table:
     """ROUTE_PATHS rows of every interned path."""
     return pa.Table.from_pydict(
         {
-            "path_id": pa.array(np.arange(len(catalog.path_asns), dtype=np.uint32)),
-            "path_asns": pa.array([list(p) for p in catalog.path_asns], pa.list_(pa.uint32())),
+            "path_id": pa.array(np.arange(catalog.n_paths, dtype=np.uint32)),
+            "path_asns": pa.ListArray.from_arrays(pa.array(catalog.path_offsets, pa.int32()),
+                                                  pa.array(catalog.path_values, pa.uint32())),
             "as_set": pa.array(catalog.path_as_set, pa.bool_()),
-            "only_to_customer": pa.array(catalog.path_otc, pa.uint32()),
+            "only_to_customer": pa.array(np.maximum(catalog.path_otc, 0).astype(np.uint32),
+                                         mask=catalog.path_otc < 0),
         },
         schema=ROUTE_PATHS,
     )

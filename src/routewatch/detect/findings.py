@@ -27,7 +27,6 @@ import pyarrow as pa
 from routewatch.detect.state import Catalog, Spans, peak_visibility
 from routewatch.detect.verdicts import PairVerdicts, References, Rel, pair_verdicts
 from routewatch.methodology import Methodology
-from routewatch.prefixes import format_prefix
 from routewatch.schemas import FINDINGS
 
 __all__ = [
@@ -276,8 +275,13 @@ def build_findings(
     method: Methodology,
     report: FindingsReport | None = None,
     summaries: Summaries | None = None,
+    owned: npt.NDArray[np.bool_] | None = None,
 ) -> pa.Table:
-    """FINDINGS rows for the marked spans and summary rows (see module doc)."""
+    """FINDINGS rows for the marked spans and summary rows (see module doc).
+
+    ``owned`` (per prefix id) limits the rows and the report to the prefixes a partition
+    owns (:mod:`.partition`); default: every prefix.
+    """
     report = report if report is not None else FindingsReport()
     summaries = summaries if summaries is not None else Summaries()
     span_idx, detail = marks.arrays()
@@ -308,8 +312,11 @@ def build_findings(
     bounds = np.flatnonzero(np.r_[True, event[1:] != event[:-1], True])
     rows: list[dict[str, object]] = []
     tables: list[pa.Table] = []
+    rank = catalog.peer_rank()
     for e in range(n_events):
         lo, hi = int(bounds[e]), int(bounds[e + 1])
+        if owned is not None and not owned[prefix[lo]]:
+            continue  # another partition owns this prefix: it builds and counts the event
         report.events += 1
         if peak[e] < method.min_peer_asns:
             report.dropped_low_visibility += 1
@@ -331,6 +338,7 @@ def build_findings(
                     int(peak[e]),
                     int(peak_at[e]),
                     method,
+                    rank,
                 )
             )
             if len(rows) >= _CHUNK:  # Python rows are ~50x their Arrow size: convert often
@@ -352,22 +360,18 @@ def _row(
     peak: int,
     peak_at: int,
     method: Methodology,
+    rank: I64,
 ) -> dict[str, object]:
     real = members[spans.peer[members] >= 0]
     paths = Counter(spans.path[real].tolist())
     for i in members[spans.peer[members] < 0].tolist():
         paths[int(spans.path[i])] += int(summaries.count[-2 - int(spans.peer[i])])
     # ties go to the smallest path by content, not by id: ids depend on batch boundaries
-    sample = min(paths, key=lambda p: (-paths[p], catalog.path_asns[p], catalog.path_as_set[p],
-                                       catalog.path_otc[p] or 0))  # fmt: skip
-    asns = catalog.path_asns[sample]
-    origin = None if catalog.path_as_set[sample] or not asns else asns[-1]
-    text = format_prefix(
-        catalog.prefix_afi[prefix],
-        catalog.prefix_hi[prefix],
-        catalog.prefix_lo[prefix],
-        catalog.prefix_len[prefix],
-    )
+    sample = min(paths, key=lambda p: (-paths[p], catalog.path_sort_key(p)))
+    asns = catalog.path(sample)
+    as_set = bool(catalog.path_as_set[sample])
+    origin = None if as_set or not asns else asns[-1]
+    text = catalog.prefix_text(prefix)
     ident = f"{method.version}|{d.metric}|{d.culprit}|{d.segment}|{text}|{start}"
     return {
         "finding_id": hashlib.sha1(ident.encode()).hexdigest()[:16],
@@ -380,19 +384,19 @@ def _row(
         "decided_by": d.decided_by.value,
         "labels": list(d.labels),
         "prefix": text,
-        "afi": catalog.prefix_afi[prefix],
-        "prefix_hi": catalog.prefix_hi[prefix],
-        "prefix_lo": catalog.prefix_lo[prefix],
-        "prefix_len": catalog.prefix_len[prefix],
+        "afi": int(catalog.prefix_afi[prefix]),
+        "prefix_hi": int(catalog.prefix_hi[prefix]),
+        "prefix_lo": int(catalog.prefix_lo[prefix]),
+        "prefix_len": int(catalog.prefix_len[prefix]),
         "origin_asn": origin,
         "segment": list(d.segment),
-        "as_path": _path_text(asns, catalog.path_as_set[sample]),
+        "as_path": _path_text(asns, as_set),
         "path_asns": list(asns),
         "start": start,
         "end": None if end >= OPEN else end,
         "peak_visibility": peak,
         "peak_at": peak_at if peak_at >= 0 else None,
-        "witnesses": _witnesses(spans, catalog, summaries, members),
+        "witnesses": _witnesses(spans, catalog, summaries, members, rank),
         "conflict_prefix": d.conflict_prefix,
         "conflict_origins": list(d.conflict_origins),
         "edges": [vars(edge) for edge in d.edges],
@@ -409,8 +413,10 @@ def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
 
 
 def _witnesses(
-    spans: Spans, catalog: Catalog, summaries: Summaries, members: I64
+    spans: Spans, catalog: Catalog, summaries: Summaries, members: I64, rank: I64
 ) -> list[dict[str, object]]:
+    """Every peer that had the event's routes, first and last time, in content order
+    (collector, peer IP, peer AS; ``rank`` from :meth:`Catalog.peer_rank`)."""
     real = members[spans.peer[members] >= 0]
     peers: list[I64] = [spans.peer[real].astype(np.int64)]
     starts, ends = [spans.start[real]], [spans.end[real]]
@@ -437,7 +443,7 @@ def _witnesses(
             "first_seen": first,
             "last_seen": None if last >= OPEN else last,
         }
-        for peer, (first, last) in sorted(seen.items())
+        for peer, (first, last) in sorted(seen.items(), key=lambda kv: int(rank[kv[0]]))
     ]
 
 

@@ -7,12 +7,12 @@ prefix (which also keeps partitions independent):
 
 - the **first hop** of a route is the AS before the origin in the collapsed path; an edge
   (first hop U, origin X) of a pair is **established** by the same rules as an origin
-  (METHODOLOGY §4): from the start of the data when one of its routes was in the RIB at the
-  start, at
-  ``window_start`` when seen in the baseline, else ``establish_hours`` after the start of
-  its first interval of continuous visibility at least that long;
+  (METHODOLOGY §4, by its history): ``establish_hours`` after the start of its first
+  interval of continuous visibility at least that long, at the latest at ``window_start``
+  when seen in the baseline;
 - the **baseline first hops** of a pair are its edges established by the start of the
-  window (RIB, baseline, or grown before it) — what ARTEMIS would have in its configuration;
+  window (seen in the baseline, or grown before it) — what ARTEMIS would have in its
+  configuration;
 - each visibility interval I of an edge U–X that began before the edge was established is
   suspect when X had at least one *other* baseline first hop for the prefix, established
   before I (so X is the established origin: a pair is established no later than its edges;
@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routewatch.detect.findings import DecidedBy, Detail, Edge, Marks, Metric, relation_name
-from routewatch.detect.hijacks import OriginPairs, rib_at_start, visibility_intervals
+from routewatch.detect.hijacks import OriginPairs, visibility_intervals
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Spans
@@ -96,8 +96,8 @@ def mark_fake_first_hops(
     report = report if report is not None else FirstHopReport()
     hop = first_hops(routes, paths)
     pair = pairs.of_route
-    # only pairs seen before the window (RIB or baseline) can have baseline first hops
-    early = rib_at_start(spans, window_start) | (spans.start < window_start)
+    # only pairs seen before the window (in the baseline) can have baseline first hops
+    early = spans.start < window_start
     based = np.zeros(len(pairs.origin), np.bool_)
     based[pair[routes.of_span[early]]] = True
     usable = (hop >= 0) & (pairs.origin[pair] >= 0) & based[pair]

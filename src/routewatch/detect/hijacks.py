@@ -3,11 +3,13 @@
 Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
 
 - A (prefix, origin) *pair* is visible over the union of its spans at all peers. Its origin
-  is **established** from the start of the data when it was in the RIB at the start (an
-  entry at or before ``window_start``; a later RIB entry counts like an announcement); at
-  ``window_start`` when seen in the baseline (``baseline_days`` before it); and in any case
-  ``establish_hours`` after the start of its first continuous visibility at least that long.
-  "First seen wins" is not evidence, inside the baseline either.
+  is **established by its history**: ``establish_hours`` after the start of its first
+  continuous visibility at least that long (inside the baseline too), and at the latest at
+  ``window_start`` when it was seen in the baseline (``baseline_days`` before it). Being in
+  a RIB is no evidence of age: a RIB entry starts a span like an announcement, so a route in
+  the first RIB of the data is as new as the data, and a hijack that began before the month
+  is judged from its start, with the baseline's history. "First seen wins" is not evidence,
+  inside the baseline either.
 - Each visibility interval I of a pair (Q, X) is judged at its start against the other
   origins of Q and of every prefix covering Q established strictly before it (AS_SET origins
   take no part); an interval that began in the baseline is judged like any other, so a
@@ -32,13 +34,14 @@ Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
   culprit (label ``as-set-origin``).
 
 Accomplice (M2C): the origin's direct upstream in each path. Type-1 (forged first hop) is
-not M2: :mod:`.firsthop` reports it as its own, unscored kind (leaks use ASPA). Sub-MOAS
-under a prefix shorter than the partition's bucket width is only seen when both are in the
-same partition (see :mod:`.partition`).
+not M2: :mod:`.firsthop` reports it as its own, unscored kind (leaks use ASPA). In a
+partition, only the prefixes it owns are judged (:mod:`.partition` sends every covering
+prefix to the owner of each more specific one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +62,7 @@ from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans
 from routewatch.detect.verdicts import References, Rel, pair_verdicts
 from routewatch.methodology import Methodology
-from routewatch.prefixes import format_prefix, mask_words
+from routewatch.prefixes import mask_words
 
 __all__ = [
     "HijackReport",
@@ -68,7 +71,6 @@ __all__ = [
     "covering_prefixes",
     "mark_hijacks",
     "origin_pairs",
-    "rib_at_start",
     "visibility_intervals",
 ]
 
@@ -119,21 +121,29 @@ def mark_hijacks(
     window_start: int,
     marks: Marks,
     report: HijackReport | None = None,
+    owns: Callable[[npt.NDArray[np.integer]], npt.NDArray[np.bool_]] | None = None,
 ) -> OriginPairs | None:
-    """Mark hijack (M2) and rpki-invalid spans (see module doc); return the origin pairs."""
+    """Mark hijack (M2) and rpki-invalid spans (see module doc); return the origin pairs.
+
+    ``owns`` says which prefix ids the partition owns (default: all); only those are judged.
+    """
     report = report if report is not None else HijackReport()
     if len(routes) == 0:
         return None
     pairs = origin_pairs(spans, routes, catalog, refs, method, window_start)
-    report.pairs += len(pairs.prefix)
+    mine = owns(pairs.prefix) if owns is not None else np.ones(len(pairs.prefix), np.bool_)
+    report.pairs += int(mine.sum())
     by_prefix = _pairs_by_prefix(pairs)
     covers = _covering(catalog, np.unique(pairs.prefix))
+    owned = set(pairs.prefix[mine].tolist())
     m2_intervals: set[int] = set()
     for q in _candidates(pairs, by_prefix, covers):
+        if q not in owned:
+            continue
         report.candidate_prefixes += 1
         _judge_prefix(q, pairs, by_prefix, covers, spans, routes, paths, catalog, refs,
                       marks, report, m2_intervals)  # fmt: skip
-    _mark_rpki_invalid(pairs, spans, routes, paths, refs, marks, m2_intervals)
+    _mark_rpki_invalid(pairs, mine, spans, routes, paths, refs, marks, m2_intervals)
     return pairs
 
 
@@ -154,14 +164,8 @@ def origin_pairs(
     origin = (uniq & 0xFFFFFFFF) - 1
     pair_of_span = of_route[routes.of_span]
     iv = visibility_intervals(pair_of_span, len(uniq), spans, method, window_start)
-    v = pair_verdicts(
-        refs,
-        np.asarray(catalog.prefix_afi, np.uint8)[prefix],
-        np.asarray(catalog.prefix_hi, np.uint64)[prefix],
-        np.asarray(catalog.prefix_lo, np.uint64)[prefix],
-        np.asarray(catalog.prefix_len, np.uint8)[prefix],
-        origin,
-    )
+    v = pair_verdicts(refs, catalog.prefix_afi[prefix], catalog.prefix_hi[prefix],
+                      catalog.prefix_lo[prefix], catalog.prefix_len[prefix], origin)  # fmt: skip
     route_order = np.argsort(of_route, kind="stable").astype(np.int64)
     route_bounds = np.zeros(len(uniq) + 1, np.int64)
     np.cumsum(np.bincount(of_route, minlength=len(uniq)), out=route_bounds[1:])
@@ -191,28 +195,26 @@ def visibility_intervals(
 ) -> Intervals:
     """Union each group's spans (all peers) into intervals and apply the establish rules.
 
-    A group is established from the start of the data (-1) when one of its spans began with
-    an entry of the RIB at the start (:func:`rib_at_start`); at ``window_start`` when an
-    interval reaches into the baseline (``baseline_days`` before it); and
-    ``establish_hours`` after the start of its first interval at least that long. Never
-    established: :data:`OPEN`.
+    A group is established ``establish_hours`` after the start of its first interval at
+    least that long, and at the latest at ``window_start`` when it was visible in the
+    baseline (the ``baseline_days`` before it). A RIB entry is no evidence of age (see the
+    module doc). Never established: :data:`OPEN`. Data that arrives later never moves an
+    establishment time that has passed, which keeps every verdict decidable once its time
+    is over (:mod:`.compact` relies on it).
     """
     end = spans.end_or(_NEVER)
     order = np.lexsort((spans.start, group_of_span))
     sp, st, en = group_of_span[order], spans.start[order], end[order]
-    rib = rib_at_start(spans, window_start)[order]
-    early = rib | ((st < window_start) & (en > window_start - method.baseline_us))
+    early = (st < window_start) & (en > window_start - method.baseline_us)
     event = union_events(sp, st, en)
     # rows are sorted by (group, start), so each interval is a run of rows: reduce per run
     first = np.flatnonzero(np.r_[True, event[1:] != event[:-1]]) if len(event) else event
     iv_start, iv_group = st[first], sp[first].astype(np.int64)
     iv_end = np.maximum.reduceat(en, first) if len(first) else en
     in_baseline = np.logical_or.reduceat(early, first) if len(first) else early
-    from_rib = np.logical_or.reduceat(rib, first) if len(first) else rib
     grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
                      _NEVER)  # fmt: skip
-    est = np.where(from_rib, np.int64(-1),
-                   np.minimum(grown, np.where(in_baseline, window_start, _NEVER)))  # fmt: skip
+    est = np.minimum(grown, np.where(in_baseline, window_start, _NEVER))
     est_at = np.full(n_groups, _NEVER, np.int64)
     np.minimum.at(est_at, iv_group, est)
     bounds = np.zeros(n_groups + 1, np.int64)
@@ -220,20 +222,6 @@ def visibility_intervals(
     of_span = np.empty(len(order), np.int64)
     of_span[order] = event
     return Intervals(iv_group, iv_start, iv_end, bounds, est_at, of_span)
-
-
-def rib_at_start(spans: Spans, window_start: int) -> npt.NDArray[np.bool_]:
-    """Spans that began with an entry of the RIB at the start of the data.
-
-    That is a RIB entry at or before ``window_start`` (the RIB the window starts from, or
-    one in the baseline). A RIB entry later in the data (a route missing from the table,
-    e.g. after a gap in the updates) proves the route present, not old: its span starts
-    like an announcement. So data arriving later never makes an origin established in the
-    past, which keeps every verdict decidable once its time has passed
-    (:mod:`.compact` relies on it).
-    """
-    out: npt.NDArray[np.bool_] = spans.rib & (spans.start <= window_start)
-    return out
 
 
 def _pairs_by_prefix(pairs: OriginPairs) -> dict[int, list[int]]:
@@ -442,12 +430,7 @@ def _decide(
     else:
         decided, culprit = DecidedBy.UNDETERMINED, None
         labels = (*labels, "no-established-origin")
-    text = format_prefix(
-        catalog.prefix_afi[conflict_prefix],
-        catalog.prefix_hi[conflict_prefix],
-        catalog.prefix_lo[conflict_prefix],
-        catalog.prefix_len[conflict_prefix],
-    )
+    text = catalog.prefix_text(conflict_prefix)
     return Detail(Metric.HIJACK, culprit, None, None, decided, labels, (x,), edges, text,
                   tuple(other_origins))  # fmt: skip
 
@@ -494,6 +477,7 @@ def _with_upstream(detail: Detail, paths: FlatPaths, path: int, refs: References
 
 def _mark_rpki_invalid(
     pairs: OriginPairs,
+    mine: npt.NDArray[np.bool_],
     spans: Spans,
     routes: Routes,
     paths: FlatPaths,
@@ -501,7 +485,7 @@ def _mark_rpki_invalid(
     marks: Marks,
     m2_intervals: set[int],
 ) -> None:
-    for pair in np.flatnonzero(pairs.rov == _INVALID).tolist():
+    for pair in np.flatnonzero((pairs.rov == _INVALID) & mine).tolist():
         origin = int(pairs.origin[pair])
         x = origin if origin >= 0 else None  # an AS_SET origin matches no VRP (RFC 6811)
         labels = ("rpki-invalid",) if x is not None else ("rpki-invalid", "as-set-origin")

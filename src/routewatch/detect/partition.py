@@ -1,18 +1,31 @@
-"""Prefix buckets: split elems so route state and every detector run one bucket at a time.
+"""Prefix buckets: detection cut into independent pieces that give the whole stream's answer.
 
-A bucket is the leading ``bucket_bits_v4`` (IPv4) or ``bucket_bits_v6`` (IPv6) bits of
-``prefix_hi`` (from the methodology object: 8 and 16), so a prefix and all its more
-specifics share a bucket. Prefixes shorter than the bucket width go to one **short**
-bucket per family (:data:`SHORT_V4`, :data:`SHORT_V6`), processed like any other: their own
-findings (bogons, leaks, MOAS among themselves) are complete, but a sub-MOAS of a more
-specific in a normal bucket against an origin of a shorter-than-bucket prefix is not seen
-(announcements shorter than /8 or /16 are almost never legitimate, and M3/M1 still judge
-them). Session state changes (``S`` elems, no prefix) are replicated into every bucket seen
-so far and every bucket of their batch, because a reset removes a peer's routes everywhere.
+A **block** is the leading ``bucket_bits_v4`` (IPv4, 8) or ``bucket_bits_v6`` (IPv6, 16) bits
+of a prefix (from the methodology object). :class:`Buckets` maps every block to one of ``N``
+**buckets** by a fixed hash of the block (the same on every machine and engine), and each
+bucket runs its own route state and detectors (:class:`~routewatch.detect.engine.PartitionRun`).
 
-Reference data is passed to each partition explicitly, so a cluster runs the same
-functions per bucket; only :func:`routewatch.detect.incidents.build_incidents` needs every
-partition's findings at once.
+Rules that make the union of the buckets' findings equal to detection over the whole stream,
+row for row:
+
+- a prefix at least as long as the block width belongs to one bucket, the bucket of its
+  block: its **owner**;
+- a prefix shorter than the block width covers several blocks: its elems go to the bucket of
+  every block it covers, so each more specific prefix meets all of its covering prefixes in
+  its own bucket; the prefix is **owned** by the bucket of its first block;
+- session state changes (``S`` elems, no prefix) go to every bucket (a reset removes the
+  peer's routes everywhere);
+- a bucket keeps only the findings about prefixes it owns and counts only the elems of its
+  own prefixes; the splitter counts state changes once (:class:`Split`).
+
+Why that is enough: every verdict of a prefix reads only that prefix, its covering prefixes
+and their routes (M2 sub-MOAS and the type-1 first hops per (prefix, origin) pair; leaks,
+bogons and RPKI per route), and all of them reach the prefix's owner. Copies of a short
+prefix in other buckets give the same findings there; they are dropped.
+
+Input: ELEMS batches in the total elem order; output: per bucket the row indices (order
+kept) and which of them the bucket owns. Failure: none (rows without a prefix that are not
+state changes do not occur in ELEMS).
 """
 
 from __future__ import annotations
@@ -25,62 +38,142 @@ import pyarrow as pa
 
 from routewatch.methodology import Methodology
 
-__all__ = ["SHORT_V4", "SHORT_V6", "Partitioner", "bucket_name", "bucket_of"]
+__all__ = ["Buckets", "Split"]
 
-SHORT_V4 = -4
-SHORT_V6 = -6
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+_V6_BASE = np.uint64(1 << 32)
 _STATE = -1
-_V6_BASE = 1 << 20
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
-def bucket_of(
-    afi: npt.NDArray[np.integer],
-    hi: npt.NDArray[np.uint64],
-    length: npt.NDArray[np.integer],
-    method: Methodology,
-) -> npt.NDArray[np.int64]:
-    """Bucket number of each prefix; -1 for rows without a prefix (state changes)."""
-    b4, b6 = method.bucket_bits_v4, method.bucket_bits_v6
-    v4 = (hi >> np.uint64(64 - b4)).astype(np.int64)
-    v6 = _V6_BASE + (hi >> np.uint64(64 - b6)).astype(np.int64)
-    out = np.where(afi == 4, np.where(length >= b4, v4, SHORT_V4), _STATE)
-    out = np.where(afi == 6, np.where(length >= b6, v6, SHORT_V6), out)
-    return out.astype(np.int64)
+def _mix(x: U64) -> U64:
+    """splitmix64 of each value: the fixed block hash (identical on every platform)."""
+    with np.errstate(over="ignore"):
+        z = x + _MIX[0]
+        z = (z ^ (z >> np.uint64(30))) * _MIX[1]
+        z = (z ^ (z >> np.uint64(27))) * _MIX[2]
+        out: U64 = z ^ (z >> np.uint64(31))
+    return out
 
 
-def bucket_name(bucket: int, method: Methodology) -> str:
-    """Readable bucket name: ``v4-10``, ``v6-2001``, ``v4-short``."""
-    if bucket == SHORT_V4:
-        return "v4-short"
-    if bucket == SHORT_V6:
-        return "v6-short"
-    if bucket >= _V6_BASE:
-        return f"v6-{bucket - _V6_BASE:0{method.bucket_bits_v6 // 4}x}"
-    return f"v4-{bucket}"
+@dataclass(frozen=True)
+class Split:
+    """One batch split into buckets.
+
+    ``rows[b]`` are the batch rows bucket ``b`` must see (in batch order) and ``owned[b]``
+    which of them it owns. ``states`` and ``resets`` count the batch's state changes (all,
+    and those leaving Established), each once.
+    """
+
+    rows: dict[int, npt.NDArray[np.intp]]
+    owned: dict[int, npt.NDArray[np.bool_]]
+    states: int
+    resets: int
 
 
 @dataclass
-class Partitioner:
-    """Splits ELEMS batches into per-bucket batches, replicating state changes."""
+class Buckets:
+    """``count`` buckets over prefix blocks of the methodology's width."""
 
-    method: Methodology
-    seen: set[int] = field(default_factory=set)
+    count: int
+    bits_v4: int = 8
+    bits_v6: int = 16
+    _short: dict[tuple[int, int, int], I64] = field(default_factory=dict, repr=False)
 
-    def split(self, batch: pa.RecordBatch) -> dict[int, pa.RecordBatch]:
-        """Per-bucket batches of one batch (row order kept within each bucket)."""
-        afi = np.asarray(batch.column("afi").fill_null(0).to_numpy(zero_copy_only=False))
-        hi = np.asarray(
-            batch.column("prefix_hi").fill_null(0).to_numpy(zero_copy_only=False), np.uint64
-        )
-        length = np.asarray(batch.column("prefix_len").fill_null(0).to_numpy(zero_copy_only=False))
-        bucket = bucket_of(afi, hi, length, self.method)
-        present = set(np.unique(bucket[bucket != _STATE]).tolist())
-        self.seen |= present
-        state_rows = bucket == _STATE
-        out: dict[int, pa.RecordBatch] = {}
-        for b in sorted(self.seen):
-            mask = (bucket == b) | state_rows
-            if b not in present and not state_rows.any():
-                continue
-            out[b] = batch.filter(pa.array(mask))
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError(f"bucket count must be at least 1, got {self.count}")
+
+    @classmethod
+    def of(cls, count: int, method: Methodology) -> Buckets:
+        """``count`` buckets with the block width of ``method``."""
+        return cls(count, method.bucket_bits_v4, method.bucket_bits_v6)
+
+    def of_blocks(self, block: U64) -> I64:
+        """The bucket of each block id."""
+        if self.count == 1:
+            return np.zeros(len(block), np.int64)
+        out: I64 = (_mix(block) % np.uint64(self.count)).astype(np.int64)
         return out
+
+    def _first_block(self, afi: npt.NDArray[np.integer], hi: U64) -> U64:
+        v4 = hi >> np.uint64(64 - self.bits_v4)
+        v6 = (hi >> np.uint64(64 - self.bits_v6)) + _V6_BASE
+        out: U64 = np.where(afi == 6, v6, v4).astype(np.uint64)
+        return out
+
+    def owner(self, afi: npt.NDArray[np.integer], hi: npt.NDArray[np.integer]) -> I64:
+        """The bucket owning each prefix (the bucket of its first block); -1 without one."""
+        out = self.of_blocks(self._first_block(afi, np.asarray(hi, np.uint64)))
+        out[(afi != 4) & (afi != 6)] = _STATE
+        return out
+
+    def owner_of_table(self, table: pa.Table | pa.RecordBatch) -> I64:
+        """:meth:`owner` of a table's prefix columns (``afi``, ``prefix_hi``)."""
+        return self.owner(_filled(table.column("afi"), np.int64),
+                          _filled(table.column("prefix_hi"), np.uint64))  # fmt: skip
+
+    def covered(self, afi: int, hi: int, length: int) -> I64:
+        """Every bucket a prefix shorter than the block width covers (sorted)."""
+        bits = self.bits_v4 if afi == 4 else self.bits_v6
+        key = (afi, hi, length)
+        found = self._short.get(key)
+        if found is None:
+            first = int(self._first_block(np.array([afi]), np.array([hi], np.uint64))[0])
+            blocks = np.arange(first, first + (1 << (bits - length)), dtype=np.uint64)
+            found = self._short[key] = np.unique(self.of_blocks(blocks))
+        return found
+
+    def split(self, batch: pa.RecordBatch, active: set[int]) -> Split:
+        """Split a batch (see the module doc); state changes also go to ``active`` buckets.
+
+        ``active`` is updated with every bucket that receives a prefix row: a bucket that
+        has seen none yet holds no route a state change could remove.
+        """
+        afi = _filled(batch.column("afi"), np.int64)
+        is_state = (afi != 4) & (afi != 6)
+        new_state = _filled(batch.column("new_state"), np.int64)
+        states = int(is_state.sum())
+        resets = int((is_state & (new_state != 6)).sum())
+        if self.count == 1:
+            if batch.num_rows:
+                active.add(0)
+            all_rows = np.arange(batch.num_rows)
+            return Split({0: all_rows} if batch.num_rows else {}, {0: ~is_state}, states, resets)
+        hi = _filled(batch.column("prefix_hi"), np.uint64)
+        length = _filled(batch.column("prefix_len"), np.int64)
+        owner = self.owner(afi, hi)
+        bits = np.where(afi == 6, self.bits_v6, self.bits_v4)
+        short = np.flatnonzero(~is_state & (length < bits))
+        bucket = [owner[~is_state]]
+        row = [np.flatnonzero(~is_state)]
+        mine = [np.ones(len(row[0]), np.bool_)]
+        for i in short.tolist():
+            extra = self.covered(int(afi[i]), int(hi[i]), int(length[i]))
+            extra = extra[extra != owner[i]]
+            bucket.append(extra)
+            row.append(np.full(len(extra), i, np.intp))
+            mine.append(np.zeros(len(extra), np.bool_))
+        active.update(np.unique(np.concatenate(bucket)).tolist())
+        states_at = np.flatnonzero(is_state)
+        if len(states_at) and active:
+            targets = np.array(sorted(active), np.int64)
+            bucket.append(np.repeat(targets, len(states_at)))
+            row.append(np.tile(states_at, len(targets)))
+            mine.append(np.zeros(len(targets) * len(states_at), np.bool_))
+        b, r, m = (np.concatenate(x) for x in (bucket, row, mine))
+        order = np.lexsort((r, b))
+        b, r, m = b[order], r[order], m[order]
+        cuts = np.flatnonzero(np.r_[True, b[1:] != b[:-1], True]) if len(b) else np.zeros(1, int)
+        rows: dict[int, npt.NDArray[np.intp]] = {}
+        owned: dict[int, npt.NDArray[np.bool_]] = {}
+        for lo, hi_ in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            rows[int(b[lo])] = r[lo:hi_]
+            owned[int(b[lo])] = m[lo:hi_]
+        return Split(rows, owned, states, resets)
+
+
+def _filled(column: pa.Array | pa.ChunkedArray, dtype: type[np.integer]) -> npt.NDArray[np.integer]:
+    """A column as numpy (nulls as 0) in ``dtype``."""
+    return np.asarray(column.fill_null(0).to_numpy(zero_copy_only=False)).astype(dtype)

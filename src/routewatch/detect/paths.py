@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from routewatch.detect.state import Catalog
+from routewatch.detect.state import Catalog, ranges
 
 __all__ = ["FlatPaths", "flat_paths"]
 
@@ -38,20 +38,17 @@ class FlatPaths:
 
 def flat_paths(catalog: Catalog, ids: npt.NDArray[np.int32] | None = None) -> FlatPaths:
     """Collapsed flat paths of ``ids`` (default: every path of the catalog), in that order."""
-    chosen = range(len(catalog.path_asns)) if ids is None else ids.tolist()
-    raw = [catalog.path_asns[i] for i in chosen]
-    lengths = np.fromiter((len(p) for p in raw), np.int64, len(raw))
-    values = np.fromiter((a for p in raw for a in p), np.int64, int(lengths.sum()))
-    owner = np.repeat(np.arange(len(raw)), lengths)
+    all_offsets = catalog.path_offsets
+    chosen = np.arange(catalog.n_paths) if ids is None else np.asarray(ids, np.int64)
+    starts = all_offsets[chosen]
+    lengths = all_offsets[chosen + 1] - starts
+    values = catalog.path_values[ranges(starts, lengths)].astype(np.int64)
+    owner = np.repeat(np.arange(len(chosen)), lengths)
     keep = np.ones(len(values), np.bool_)
     keep[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
-    kept = np.bincount(owner[keep], minlength=len(raw)).astype(np.int64)
-    offsets = np.zeros(len(raw) + 1, np.int64)
+    kept = np.bincount(owner[keep], minlength=len(chosen)).astype(np.int64)
+    offsets = np.zeros(len(chosen) + 1, np.int64)
     np.cumsum(kept, out=offsets[1:])
-    as_set = np.fromiter((catalog.path_as_set[i] for i in chosen), np.bool_, len(raw))
-    otc = np.fromiter(
-        (-1 if catalog.path_otc[i] is None else catalog.path_otc[i] for i in chosen),
-        np.int64,
-        len(raw),
-    )
+    as_set = catalog.path_as_set[chosen].copy()
+    otc = catalog.path_otc[chosen].copy()
     return FlatPaths(offsets, values[keep], as_set, otc)

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from routewatch.detect.engine import ALL_KINDS, Detection, Kind, detect
 from routewatch.detect.verdicts import References, aspas_from_table
@@ -108,7 +109,9 @@ def elems_batch(text: str, where: str = "elems") -> pa.RecordBatch:
             columns = "time type collector peer_ip peer_asn prefix path"
             raise InputError(f"{where}: line {number}: {exc}; expected {columns}") from exc
     arrays = [pa.array(cols[f.name], f.type) for f in ELEMS]
-    return pa.RecordBatch.from_arrays(arrays, schema=ELEMS)
+    batch = pa.RecordBatch.from_arrays(arrays, schema=ELEMS)
+    # the total elem order of one source: time, then the row's place in the table
+    return batch.take(pc.sort_indices(batch, [("timestamp", "ascending")]))
 
 
 def _elem_row(cols: dict[str, list[Any]], words: list[str], number: int) -> None:
@@ -208,10 +211,13 @@ class Scenario:
     expect: list[dict[str, Any]] = field(default_factory=list)
     expect_incidents: list[dict[str, Any]] = field(default_factory=list)
 
-    def run(self) -> Detection:
-        """Detect over the scenario (partitioned, as the pipeline does)."""
-        return detect([self.elems], self.refs, method=self.method, window=self.window,
-                      kinds=self.kinds)  # fmt: skip
+    def run(self, buckets: int = 1, batch_rows: int | None = None) -> Detection:
+        """Detect over the scenario, cut into ``buckets`` buckets and fed ``batch_rows`` elems
+        at a time (default: one batch); the answer is the same for every choice."""
+        rows = batch_rows or max(self.elems.num_rows, 1)
+        batches = [self.elems.slice(i, rows) for i in range(0, self.elems.num_rows, rows)]
+        return detect(batches, self.refs, method=self.method, window=self.window,
+                      kinds=self.kinds, buckets=buckets)  # fmt: skip
 
 
 def load_scenario(path: Path) -> Scenario:

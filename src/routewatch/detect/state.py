@@ -24,8 +24,7 @@ Interning hashes are 64-bit; a collision (~n²/2^65) would merge two paths or pr
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
@@ -35,8 +34,17 @@ from numba import types as nbt
 from numba.typed import Dict as NbDict
 
 from routewatch.errors import InputError
+from routewatch.prefixes import format_prefix
 
-__all__ = ["Catalog", "RouteState", "Spans", "StateCounts", "peak_visibility", "sweep_events"]
+__all__ = [
+    "Catalog",
+    "RouteState",
+    "Spans",
+    "StateCounts",
+    "peak_visibility",
+    "ranges",
+    "sweep_events",
+]
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -51,7 +59,11 @@ _M3 = np.uint64(0x94D049BB133111EB)
 
 @dataclass
 class StateCounts:
-    """What the replay met: elems by type, duplicates, unknown withdrawals, session resets."""
+    """What the replay met: elems by type, duplicates, unknown withdrawals, session resets.
+
+    Each input elem is counted once however detection is partitioned: route elems by the
+    partition that owns their prefix, state changes (``state``, ``resets``) by the splitter.
+    """
 
     rib: int = 0
     announce: int = 0
@@ -73,25 +85,67 @@ class StateCounts:
         self.resets += int(values[6])
         self.reset_removed += int(values[7])
 
+    def merge(self, other: StateCounts) -> None:
+        """Add another partition's counts."""
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
-@dataclass
+
+class _Column:
+    """A growable numpy column: ``values`` is a view of the filled part (no copy)."""
+
+    def __init__(self, dtype: type[np.generic]) -> None:
+        self._data: npt.NDArray[np.generic] = np.zeros(16, dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def values(self) -> npt.NDArray[np.generic]:
+        """The filled part of the column (a view: do not keep it across appends)."""
+        return self._data[: self._size]
+
+    def extend(self, values: npt.ArrayLike) -> None:
+        """Append values (converted to the column's type)."""
+        new = np.asarray(values, self._data.dtype)
+        need = self._size + len(new)
+        if need > len(self._data):
+            grown = np.zeros(max(need, 2 * len(self._data)), self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : need] = new
+        self._size = need
+
+
 class Catalog:
-    """Interned peers, prefixes and paths; ids index these lists."""
+    """Interned peers, prefixes and paths; ids index these columns.
 
-    peer_collector: list[str] = field(default_factory=list)
-    peer_ip: list[str] = field(default_factory=list)
-    peer_asn: list[int] = field(default_factory=list)
-    prefix_afi: list[int] = field(default_factory=list)
-    prefix_hi: list[int] = field(default_factory=list)
-    prefix_lo: list[int] = field(default_factory=list)
-    prefix_len: list[int] = field(default_factory=list)
-    path_asns: list[tuple[int, ...]] = field(default_factory=list)
-    path_as_set: list[bool] = field(default_factory=list)
-    path_otc: list[int | None] = field(default_factory=list)
-    _peers: dict[tuple[str, str, int], int] = field(default_factory=dict, repr=False)
-    _prefixes: dict[int, int] = field(default_factory=lambda: _int_dict(), repr=False)
-    _paths: dict[int, int] = field(default_factory=lambda: _int_dict(), repr=False)
+    Prefixes and paths are columnar (numpy): ``prefix_afi``/``prefix_hi``/``prefix_lo``/
+    ``prefix_len`` per prefix id; a path's ASNs are ``path_values[path_offsets[p]:
+    path_offsets[p+1]]`` (bgpdump order, collector peer first), with ``path_as_set`` and
+    ``path_otc`` (-1 when the route had no OTC attribute) per path id. About 4 bytes per
+    ASN plus 17 per path, so the catalog of a month stays small next to the live routes.
+    Peers are few and kept as lists.
+    """
 
+    def __init__(self) -> None:
+        self.peer_collector: list[str] = []
+        self.peer_ip: list[str] = []
+        self.peer_asn: list[int] = []
+        self._peers: dict[tuple[str, str, int], int] = {}
+        self._prefix = {name: _Column(t) for name, t in
+                        (("afi", np.uint8), ("hi", np.uint64), ("lo", np.uint64),
+                         ("len", np.uint8))}  # fmt: skip
+        self._path_values = _Column(np.uint32)
+        self._path_offsets = _Column(np.int64)
+        self._path_offsets.extend([0])
+        self._path_as_set = _Column(np.bool_)
+        self._path_otc = _Column(np.int64)
+        self._prefixes: dict[int, int] = _int_dict()
+        self._paths: dict[int, int] = _int_dict()
+
+    # ------------------------------------------------------------------ peers
     def peer_id(self, collector: str, peer_ip: str, peer_asn: int) -> int:
         """The id of a collector peer, interning it on first sight."""
         key = (collector, peer_ip, peer_asn)
@@ -104,39 +158,111 @@ class Catalog:
             self.peer_asn.append(peer_asn)
         return found
 
-    def add_prefixes(
-        self, keys: I64, afi: U64, hi: U64, lo: U64, length: U64
-    ) -> None:
-        """Intern new prefixes (``keys`` are their distinct 64-bit hashes, not yet known)."""
-        _insert(self._prefixes, keys, len(self.prefix_len))
-        self.prefix_afi.extend(afi.tolist())
-        self.prefix_hi.extend(hi.tolist())
-        self.prefix_lo.extend(lo.tolist())
-        self.prefix_len.extend(length.tolist())
-
-    def add_paths(
-        self,
-        keys: I64,
-        paths: list[tuple[int, ...]],
-        as_set: list[bool],
-        otc: list[int | None],
-    ) -> None:
-        """Intern new (path, AS_SET flag, OTC) triples given by their distinct hashes."""
-        _insert(self._paths, keys, len(self.path_asns))
-        self.path_asns.extend(paths)
-        self.path_as_set.extend(as_set)
-        self.path_otc.extend(otc)
-
     def peer_asns(self) -> npt.NDArray[np.uint32]:
         """Peer ASN per peer id."""
         return np.asarray(self.peer_asn, dtype=np.uint32)
 
+    def peer_rank(self) -> I64:
+        """Rank of each peer id in the content order (collector, peer IP, peer ASN).
+
+        Lists of peers inside findings are ordered by content, never by id: ids depend on
+        the order elems arrive in, which differs between partitions and batch sizes.
+        """
+        keys = sorted(range(len(self.peer_asn)), key=lambda i: (
+            self.peer_collector[i], self.peer_ip[i], self.peer_asn[i]))  # fmt: skip
+        rank = np.empty(len(keys), np.int64)
+        rank[np.asarray(keys, np.int64)] = np.arange(len(keys), dtype=np.int64)
+        return rank
+
+    # ------------------------------------------------------------------ prefixes
+    @property
+    def prefix_afi(self) -> npt.NDArray[np.uint8]:
+        """Address family (4 or 6) per prefix id."""
+        return self._prefix["afi"].values  # type: ignore[return-value]
+
+    @property
+    def prefix_hi(self) -> U64:
+        """High 64 address bits per prefix id."""
+        return self._prefix["hi"].values  # type: ignore[return-value]
+
+    @property
+    def prefix_lo(self) -> U64:
+        """Low 64 address bits per prefix id."""
+        return self._prefix["lo"].values  # type: ignore[return-value]
+
+    @property
+    def prefix_len(self) -> npt.NDArray[np.uint8]:
+        """Prefix length per prefix id."""
+        return self._prefix["len"].values  # type: ignore[return-value]
+
+    def prefix_text(self, prefix: int) -> str:
+        """Canonical text of one prefix id."""
+        return format_prefix(int(self.prefix_afi[prefix]), int(self.prefix_hi[prefix]),
+                             int(self.prefix_lo[prefix]), int(self.prefix_len[prefix]))  # fmt: skip
+
+    def add_prefixes(
+        self, keys: I64, afi: U64, hi: U64, lo: U64, length: U64
+    ) -> None:
+        """Intern new prefixes (``keys`` are their distinct 64-bit hashes, not yet known)."""
+        _insert(self._prefixes, keys, len(self._prefix["len"]))
+        for name, values in (("afi", afi), ("hi", hi), ("lo", lo), ("len", length)):
+            self._prefix[name].extend(values)
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def n_paths(self) -> int:
+        """Number of interned paths."""
+        return len(self._path_as_set)
+
+    @property
+    def path_values(self) -> npt.NDArray[np.uint32]:
+        """Every ASN of every path, concatenated (see :attr:`path_offsets`)."""
+        return self._path_values.values  # type: ignore[return-value]
+
+    @property
+    def path_offsets(self) -> I64:
+        """Path p is ``path_values[path_offsets[p]:path_offsets[p+1]]``."""
+        return self._path_offsets.values  # type: ignore[return-value]
+
+    @property
+    def path_as_set(self) -> npt.NDArray[np.bool_]:
+        """Per path id: the path has an AS_SET (members inlined)."""
+        return self._path_as_set.values  # type: ignore[return-value]
+
+    @property
+    def path_otc(self) -> I64:
+        """Per path id: the OTC attribute's ASN, -1 when absent."""
+        return self._path_otc.values  # type: ignore[return-value]
+
+    def path(self, p: int) -> tuple[int, ...]:
+        """The ASNs of path ``p`` (bgpdump order)."""
+        lo, hi = self.path_offsets[p], self.path_offsets[p + 1]
+        return tuple(self.path_values[lo:hi].tolist())
+
+    def path_sort_key(self, p: int) -> tuple[tuple[int, ...], bool, int]:
+        """A content key of path ``p`` (ASNs, AS_SET flag, OTC) for id-independent ties."""
+        return self.path(p), bool(self.path_as_set[p]), int(self.path_otc[p])
+
+    def add_paths(self, keys: I64, offsets: I64, values: npt.NDArray[np.uint32],
+                  as_set: npt.NDArray[np.bool_], otc: I64) -> None:
+        """Intern new (path, AS_SET flag, OTC) triples given by their distinct hashes.
+
+        ``values[offsets[i]:offsets[i+1]]`` are the ASNs of new path i; ``otc`` is -1 where
+        the route had no OTC attribute.
+        """
+        _insert(self._paths, keys, self.n_paths)
+        base = int(self.path_offsets[-1])
+        self._path_values.extend(values)
+        self._path_offsets.extend(offsets[1:] + base)
+        self._path_as_set.extend(as_set)
+        self._path_otc.extend(otc)
+
     def origins(self) -> npt.NDArray[np.int64]:
         """RFC 6811 origin per path id: last AS of a final sequence, -1 for AS_SET or empty."""
-        out = np.full(len(self.path_asns), -1, dtype=np.int64)
-        for pid, asns in enumerate(self.path_asns):
-            if asns and not self.path_as_set[pid]:
-                out[pid] = asns[-1]
+        ends = self.path_offsets[1:]
+        size = ends - self.path_offsets[:-1]
+        values = np.r_[self.path_values.astype(np.int64), -1]  # an empty path reads -1
+        out: I64 = np.where((size >= 1) & ~self.path_as_set, values[ends - 1], -1)
         return out
 
 
@@ -211,6 +337,7 @@ def _replay(
     prefix: I32,
     path: I32,
     new_state: npt.NDArray[np.int16],
+    owned: npt.NDArray[np.bool_],
     live: dict[int, int],
     slot_key: I64,
     slot_peer: I32,
@@ -218,6 +345,7 @@ def _replay(
     slot_path: I32,
     slot_start: I64,
     slot_rib: npt.NDArray[np.bool_],
+    slot_owned: npt.NDArray[np.bool_],
     free: I64,
     meta: I64,
     out_peer: I32,
@@ -228,16 +356,16 @@ def _replay(
     out_rib: npt.NDArray[np.bool_],
     counts: I64,
 ) -> int:
-    # meta[0] = high-water slot, meta[1] = number of free slots
+    # meta[0] = high-water slot, meta[1] = number of free slots. Only owned rows and slots
+    # are counted (a partition counts the elems of the prefixes it owns; state changes are
+    # counted once by the caller): counts[3] and counts[6] stay 0 here.
     n_out = 0
     for i in range(len(code)):
         c = code[i]
         t = ts[i]
         if c == 3:
-            counts[3] += 1
             if new_state[i] == 6:
                 continue
-            counts[6] += 1
             p = peer[i]
             for s in range(meta[0]):
                 if slot_key[s] >= 0 and slot_peer[s] == p:
@@ -252,21 +380,23 @@ def _replay(
                     slot_key[s] = -1
                     free[meta[1]] = s
                     meta[1] += 1
-                    counts[7] += 1
+                    if slot_owned[s]:
+                        counts[7] += 1
             continue
         k = rkey[i]
         s = -1
         if k in live:
             s = live[k]
+        mine = owned[i]
         if c == 2:
-            counts[2] += 1
+            counts[2] += mine
             if s < 0:
-                counts[5] += 1
+                counts[5] += mine
                 continue
         else:
-            counts[c] += 1
+            counts[c] += mine
             if s >= 0 and slot_path[s] == path[i]:
-                counts[4] += 1
+                counts[4] += mine
                 continue
         if s >= 0:
             out_peer[n_out] = slot_peer[s]
@@ -293,6 +423,7 @@ def _replay(
             slot_key[s] = k
             slot_peer[s] = peer[i]
             slot_prefix[s] = prefix[i]
+            slot_owned[s] = mine
         slot_path[s] = path[i]
         slot_start[s] = t
         slot_rib[s] = c == 0
@@ -323,6 +454,7 @@ class RouteState:
         self._slot_path: I32 = np.zeros(capacity, np.int32)
         self._slot_start: I64 = np.zeros(capacity, np.int64)
         self._slot_rib: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
+        self._slot_owned: npt.NDArray[np.bool_] = np.zeros(capacity, np.bool_)
         self._free: I64 = np.zeros(capacity, np.int64)
         for new, cur in zip(self._slot_arrays(), old, strict=False):
             new[: len(cur)] = cur
@@ -335,6 +467,7 @@ class RouteState:
             self._slot_path,
             self._slot_start,
             self._slot_rib,
+            self._slot_owned,
             self._free,
         ]
 
@@ -343,12 +476,19 @@ class RouteState:
         """Routes currently held by all peers."""
         return len(self._live)
 
-    def feed(self, batch: pa.RecordBatch) -> Spans:
-        """Apply one batch of ELEMS rows; return the spans it closed."""
+    def feed(self, batch: pa.RecordBatch, owned: npt.NDArray[np.bool_] | None = None) -> Spans:
+        """Apply one batch of ELEMS rows; return the spans it closed.
+
+        ``owned`` marks the rows this state counts in :attr:`counts` (a partition owns the
+        prefixes of its bucket; copies of shorter prefixes sent to it are not its own).
+        Default: every row with a prefix. State changes are never counted here: the caller
+        sees each one once (:class:`~routewatch.detect.partition.Split`).
+        """
         n = batch.num_rows
         if n == 0:
             return Spans.concat([])
         enc = self._encode(batch)
+        mine = enc[0] != 3 if owned is None else np.asarray(owned, np.bool_)
         need = int(self._meta[0]) + n + 1
         if need > len(self._slot_key):
             self._slots(max(need, 2 * len(self._slot_key)))
@@ -364,6 +504,7 @@ class RouteState:
         counts = np.zeros(8, np.int64)
         n_out = _replay(
             *enc,
+            mine,
             self._live,
             self._slot_key,
             self._slot_peer,
@@ -371,6 +512,7 @@ class RouteState:
             self._slot_path,
             self._slot_start,
             self._slot_rib,
+            self._slot_owned,
             self._free,
             self._meta,
             out.peer,
@@ -384,9 +526,18 @@ class RouteState:
         self.counts.add(counts)
         return out.take(np.arange(n_out))
 
+    def live(self, owned_only: bool = False) -> Spans:
+        """The live routes now as open spans (only the owned ones when asked)."""
+        alive = self._slot_key[: int(self._meta[0])] >= 0
+        if owned_only:
+            alive &= self._slot_owned[: int(self._meta[0])]
+        return self._open_spans(np.flatnonzero(alive))
+
     def finish(self) -> Spans:
         """The spans still open (``end = -1``), in slot order; the state is left unchanged."""
-        alive = np.flatnonzero(self._slot_key[: int(self._meta[0])] >= 0)
+        return self._open_spans(np.flatnonzero(self._slot_key[: int(self._meta[0])] >= 0))
+
+    def _open_spans(self, alive: npt.NDArray[np.intp]) -> Spans:
         return Spans(
             self._slot_peer[alive].copy(),
             self._slot_prefix[alive].copy(),
@@ -460,15 +611,12 @@ class RouteState:
         if len(missing):
             uniq, first = np.unique(key[missing], return_index=True)
             rows = missing[first]
-            starts, lens = offsets[rows], offsets[rows + 1] - offsets[rows]
-            ends = np.cumsum(lens)
-            gather = np.arange(int(ends[-1])) - np.repeat(ends - lens - starts, lens)
-            flat = values[gather].tolist()
-            cuts = np.r_[0, ends].tolist()
-            paths = [tuple(flat[a:b]) for a, b in itertools.pairwise(cuts)]
-            sets = [bool(x) for x in as_set[rows].tolist()]
-            otcs = [x & 0xFFFFFFFF if x >> 40 else None for x in otc[rows].tolist()]
-            self.catalog.add_paths(uniq, paths, sets, otcs)
+            lens = offsets[rows + 1] - offsets[rows]
+            has_otc = otc[rows] >> np.uint64(40) > 0
+            new_otc = np.where(has_otc, (otc[rows] & np.uint64(0xFFFFFFFF)).astype(np.int64), -1)
+            self.catalog.add_paths(uniq, np.r_[0, np.cumsum(lens)].astype(np.int64),
+                                   values[ranges(offsets[rows], lens)],
+                                   as_set[rows].astype(np.bool_), new_otc)  # fmt: skip
             ids = _lookup(key, self.catalog._paths)
         out: I32 = np.where(has_path, ids, -1).astype(np.int32)
         return out
@@ -482,6 +630,14 @@ class RouteState:
         if len(self._addpath) > 0xFFFF:
             raise InputError("more than 65,535 distinct ADD-PATH ids; partition by peer")
         return slots[inverse]
+
+
+def ranges(starts: I64, lengths: I64) -> I64:
+    """Indices ``starts[i] .. starts[i] + lengths[i] - 1`` of every range, concatenated."""
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    out: I64 = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
+    return out
 
 
 def _int_dict() -> dict[int, int]:
