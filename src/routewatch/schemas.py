@@ -53,6 +53,11 @@ old_state, new_state  uint8 (null unless S)        BGP FSM states of a state cha
 record_offset         uint64                       offset of the MRT record in the decompressed
                                                    stream — evidence can point to the bytes
 ===================== ============================ =============================================
+
+ORDERED_ELEMS (the lake, and what detection reads) adds the total elem order
+(:mod:`routewatch.ingest.order`): ``source_order`` (uint64, one value per source file: RIB
+before updates, then the file's first second, then its id) and ``elem_seq`` (uint64, the
+elem's position in its file); elems sort by ``(timestamp, source_order, elem_seq)``.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ __all__ = [
     "DELEGATIONS",
     "DID_IMPACT",
     "ELEMS",
+    "ELEM_ORDER",
     "ELEM_TYPES",
     "FINDINGS",
     "INCIDENTS",
@@ -94,6 +100,7 @@ __all__ = [
     "NETWORKS",
     "NETWORK_PANEL",
     "OBSERVED_PATHS",
+    "ORDERED_ELEMS",
     "ORIGINS",
     "PEERINGDB_NETWORKS",
     "RECORD_TYPES",
@@ -170,6 +177,17 @@ ELEMS = pa.schema(
     ],
     metadata={"routewatch.schema": "elems/1"},
 )
+
+#: The total elem order (:mod:`routewatch.ingest.order`): appended to ELEMS in the lake and
+#: in every stream detection reads; sort key ``(timestamp, source_order, elem_seq)``.
+ELEM_ORDER = pa.schema(
+    [
+        pa.field("source_order", pa.uint64(), nullable=False),
+        pa.field("elem_seq", pa.uint64(), nullable=False),
+    ]
+)
+#: ELEMS with the order columns: what the lake stores and detection reads.
+ORDERED_ELEMS = pa.schema([*ELEMS, *ELEM_ORDER], metadata={"routewatch.schema": "elems/2"})
 
 
 # --------------------------------------------------------------------------------------------

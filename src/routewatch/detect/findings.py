@@ -415,8 +415,9 @@ def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
 def _witnesses(
     spans: Spans, catalog: Catalog, summaries: Summaries, members: I64, rank: I64
 ) -> list[dict[str, object]]:
-    """Every peer that had the event's routes, first and last time, in content order
-    (collector, peer IP, peer AS; ``rank`` from :meth:`Catalog.peer_rank`)."""
+    """Every peer that had the event's routes, first and last time: earliest first, ties
+    in content order (collector, peer IP, peer AS; ``rank`` from :meth:`Catalog.peer_rank`),
+    never by internal peer id (ids depend on how the stream was cut)."""
     real = members[spans.peer[members] >= 0]
     peers: list[I64] = [spans.peer[real].astype(np.int64)]
     starts, ends = [spans.start[real]], [spans.end[real]]
@@ -443,7 +444,7 @@ def _witnesses(
             "first_seen": first,
             "last_seen": None if last >= OPEN else last,
         }
-        for peer, (first, last) in sorted(seen.items(), key=lambda kv: int(rank[kv[0]]))
+        for peer, (first, last) in sorted(seen.items(), key=lambda kv: (kv[1][0], int(rank[kv[0]])))
     ]
 
 

@@ -7,16 +7,22 @@ stages a :class:`pyarrow.dataset.Dataset` over it (DuckDB and Spark read the sam
 On-disk format (hive partitioning, so ``read_parquet('LAKE/elems/**/*.parquet',
 hive_partitioning=true)`` in DuckDB and ``spark.read.parquet('LAKE/elems')`` both work)::
 
-    LAKE/elems/collector=rrc21/date=2016-08-11/<file-id>.parquet   ELEMS rows without the
-                                                                    ``collector`` column (it is
-                                                                    the folder name)
+    LAKE/elems/collector=rrc21/date=2016-08-11/<file-id>.parquet   ORDERED_ELEMS rows (ELEMS
+                                                                    and the elem order columns)
+                                                                    without ``collector`` (it
+                                                                    is the folder name)
     LAKE/_ingest/<file-id>.json                                     the ingest manifest
 
 ``<file-id>`` is the first 16 hex digits of the sha256 of the source file's bytes: the same
 file ingested twice has the same id, so it is skipped (or, with ``replace=True``, its parts are
-replaced). The day is the UTC date of each elem's timestamp, so a file that crosses midnight
-gives two part files. The collector is the ``collector`` column when the reader filled it,
-else the name the caller gave, else ``unknown``.
+replaced). Every elem carries its place in the total elem order (``source_order``,
+``elem_seq``; :mod:`routewatch.ingest.order`), and the manifest says whether the file's elems
+are already in time order (``time_sorted``: then each part is one sorted run that readers
+merge without sorting). Parts written before the order columns existed (``lake_format`` 1)
+are re-ingested when their file is ingested again. The day is the UTC date of each elem's
+timestamp, so a file that crosses midnight gives two part files. The collector is the
+``collector`` column when the reader filled it, else the name the caller gave, else
+``unknown``.
 
 Writes are atomic: every part and the manifest are written to a dot-named temporary file in
 the target folder and renamed into place when complete. The manifest is written last and is
@@ -56,6 +62,7 @@ import pyarrow.parquet as pq
 from routewatch import __version__
 from routewatch.errors import ConfigError, InputError
 from routewatch.ingest.mrt.names import collector_for
+from routewatch.ingest.order import ordered
 from routewatch.ingest.report import (
     IngestReport,
     ProblemKind,
@@ -64,7 +71,7 @@ from routewatch.ingest.report import (
     summarize_problems,
 )
 from routewatch.ingest.temporaries import sweep_folder, temporary_for
-from routewatch.schemas import ELEMS
+from routewatch.schemas import ELEMS, ORDERED_ELEMS
 
 __all__ = [
     "ELEMS_DIR",
@@ -88,8 +95,10 @@ ELEMS_DIR = "elems"
 MANIFEST_DIR = "_ingest"
 UNKNOWN_COLLECTOR = "unknown"
 
-#: What a part file holds: ELEMS without ``collector`` (the partition folder carries it).
-PART_SCHEMA = ELEMS.remove(ELEMS.get_field_index("collector"))
+#: What a part file holds: ORDERED_ELEMS without ``collector`` (the folder carries it).
+PART_SCHEMA = ORDERED_ELEMS.remove(ORDERED_ELEMS.get_field_index("collector"))
+#: Version of the part layout: 2 added the elem order columns.
+LAKE_FORMAT = 2
 
 #: What :func:`scan_lake` returns: the part columns plus the two partition columns.
 LAKE_SCHEMA = PART_SCHEMA.append(pa.field("collector", pa.string())).append(
@@ -138,6 +147,12 @@ class IngestManifest:
     parts: tuple[str, ...]
     routewatch_version: str
     ingested_at: str
+    #: 1: parts without the elem order columns (re-ingested when met); 2: with them
+    lake_format: int = 1
+    #: the file's ``source_order`` (:mod:`routewatch.ingest.order`)
+    source_order: int | None = None
+    #: the elems' timestamps never decrease in file order (each part is a sorted run)
+    time_sorted: bool | None = None
 
     def to_json(self) -> str:
         """The manifest as indented JSON (problem kinds as their wire strings)."""
@@ -223,11 +238,12 @@ def ingest_file(
     digest = _sha256(path)
     fid = digest[:16]
     previous = read_manifest(lake, fid)
-    if previous is not None and not replace and _parts_present(lake, previous):
+    if (previous is not None and not replace and previous.lake_format == LAKE_FORMAT
+            and _parts_present(lake, previous)):  # fmt: skip
         return IngestOutcome(fid, path, previous, skipped=True)
     name = collector or collector_for(path) or UNKNOWN_COLLECTOR
     report = IngestReport()
-    batches = read(path, collector=name, batch_size=batch_size, report=report)
+    batches = ordered(read(path, collector=name, batch_size=batch_size, report=report), fid)
     with _PartWriters(lake, fid) as writers:
         span = _write_batches(batches, writers, name, lambda b: _notify(on_batch, b, report))
         require_records(path, report)
@@ -257,7 +273,27 @@ def _parts_present(lake: Path, manifest: IngestManifest) -> bool:
     return all((lake / part).is_file() for part in manifest.parts)
 
 
-_Span = tuple[datetime | None, datetime | None]
+@dataclass
+class _Span:
+    """What the writer saw of a file: first and last time, order, and time-sortedness."""
+
+    first: datetime | None = None
+    last: datetime | None = None
+    source_order: int | None = None
+    time_sorted: bool = True
+    _previous: int | None = None
+
+    def see(self, batch: pa.RecordBatch) -> None:
+        low, high = pc.min_max(batch.column("timestamp")).values()
+        self.first = low.as_py() if self.first is None else min(self.first, low.as_py())
+        self.last = high.as_py() if self.last is None else max(self.last, high.as_py())
+        if self.source_order is None:
+            self.source_order = int(batch.column("source_order")[0].as_py())
+        ts = batch.column("timestamp").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        if self.time_sorted:
+            starts_after = self._previous is None or int(ts[0]) >= self._previous
+            self.time_sorted = bool(starts_after and (ts[1:] >= ts[:-1]).all())
+        self._previous = int(ts[-1])
 
 
 def _write_batches(
@@ -266,18 +302,15 @@ def _write_batches(
     collector: str,
     on_batch: Callable[[pa.RecordBatch], None],
 ) -> _Span:
-    first: datetime | None = None
-    last: datetime | None = None
+    span = _Span()
     for batch in batches:
         if batch.num_rows == 0:
             continue
         for key, part in _split_by_partition(batch, collector):
             writers.write(key, part)
-        low, high = pc.min_max(batch.column("timestamp")).values()
-        first = low.as_py() if first is None else min(first, low.as_py())
-        last = high.as_py() if last is None else max(last, high.as_py())
+        span.see(batch)
         on_batch(batch)
-    return first, last
+    return span
 
 
 def _notify(hook: BatchHook | None, batch: pa.RecordBatch, report: IngestReport) -> None:
@@ -385,8 +418,8 @@ def _manifest(
         size=path.stat().st_size,
         sha256=digest,
         collector=collector,
-        first_timestamp=_iso(span[0]),
-        last_timestamp=_iso(span[1]),
+        first_timestamp=_iso(span.first),
+        last_timestamp=_iso(span.last),
         records=dict(sorted(report.records.items())),
         elems=dict(sorted(report.elems.items())),
         problems=summarize_problems(report),
@@ -394,6 +427,9 @@ def _manifest(
         parts=parts,
         routewatch_version=__version__,
         ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        lake_format=LAKE_FORMAT,
+        source_order=span.source_order,
+        time_sorted=span.time_sorted,
     )
 
 
