@@ -23,7 +23,7 @@ What it does, in one run:
    through /proc/self/clear_refs), all spans and the spans held at the end (kept closed
    spans + ghosts, live routes not counted).
 
-Run: ``.venv/bin/python benchmarks/detect.py [--elems N] [--partitioned]
+Run: ``.venv/bin/python benchmarks/detect.py [--elems N] [--buckets N]
 [--memory 1000000,3000000,6000000,12000000]``.
 """
 
@@ -44,9 +44,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from routewatch.cli.detect import build_references
 from routewatch.detect.engine import detect
 from routewatch.ingest.mrt import read_elems
+from routewatch.pipeline import build_references
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 STREAMS = [
@@ -83,10 +83,10 @@ def _repeat(table: pa.Table, total: int) -> Iterator[pa.RecordBatch]:
 
 
 def _references() -> object:
-    return build_references(
-        (DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt",), (),
-        (DATA / "asrel" / "toposcope_asrel_201801.txt",), (), (), (), (),
-    )  # fmt: skip
+    return build_references({
+        "vrps": [DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt"],
+        "as-relationships": [DATA / "asrel" / "toposcope_asrel_201801.txt"],
+    })
 
 
 def _status_mb(field: str) -> float:
@@ -148,7 +148,7 @@ def main() -> int:
         return _child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elems", type=int, default=6_000_000)
-    parser.add_argument("--partitioned", action="store_true")
+    parser.add_argument("--buckets", type=int, default=1, help="prefix buckets (same result)")
     parser.add_argument("--memory", default="", help="comma-separated stream lengths")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -161,11 +161,11 @@ def main() -> int:
     t2 = time.perf_counter()
     print(f"references: {t1 - t0:.1f} s; read {table.num_rows:,} elems from {len(STREAMS)} "
           f"files in {t2 - t1:.1f} s (not timed below)")  # fmt: skip
-    detect(_repeat(table, 200_000), refs, partitioned=args.partitioned)  # warm-up: numba
+    detect(_repeat(table, 200_000), refs, buckets=args.buckets)  # warm-up: numba
     batches = list(_repeat(table, args.elems))
     n = sum(b.num_rows for b in batches)
     t3, c3 = time.perf_counter(), time.process_time()
-    result = detect(batches, refs, partitioned=args.partitioned)
+    result = detect(batches, refs, buckets=args.buckets)
     t4, c4 = time.perf_counter(), time.process_time()
     rate = n / (c4 - c3)
     print(f"detect: {n:,} elems in {t4 - t3:.2f} s wall, {c4 - c3:.2f} s CPU = {rate:,.0f} "

@@ -136,6 +136,9 @@ def test_run_offline_over_the_cache_is_partial_and_says_why(tmp_path: Path,
     result = CliRunner().invoke(cli, ["run", "--month", "2016-08", "--collectors", "rrc21",
                                       "--offline", "--db", str(tmp_path / "rw.duckdb")])
     assert result.exit_code == 3, result.output
-    assert "bgp (rrc21): 8928 of 8929 files not available" in result.output
+    # the baseline's RIB (2016-07-25) and 38 days of five-minute files: one is in the cache
+    assert ("bgp (rrc21): 10944 of 10945 files not available (baseline from 2016-07-25 and "
+            "the month)") in result.output
+    assert "baseline: BGP data starts 2016-08-11 16:00 UTC, not 7 days before" in result.output
     assert "rpki/ripencc             2016-08-01" in result.output
     assert "rpki-invalid" in result.output

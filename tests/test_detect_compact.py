@@ -77,12 +77,12 @@ def _repeat(table: pa.Table, copies: int, chunk: int = 32768) -> Iterator[pa.Rec
 
 @pytest.fixture(scope="module")
 def refs() -> object:
-    from routewatch.cli.detect import build_references
+    from routewatch.pipeline import build_references
 
-    return build_references(
-        (shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt"),), (),
-        (shared_data("asrel/toposcope_asrel_201801.txt"),), (), (), (), (),
-    )  # fmt: skip
+    return build_references({
+        "vrps": [shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")],
+        "as-relationships": [shared_data("asrel/toposcope_asrel_201801.txt")],
+    })
 
 
 @pytest.mark.parametrize("buckets", [1, 64], ids=["whole", "64-buckets"])

@@ -21,13 +21,13 @@ RELS = shared_data("asrel/toposcope_asrel_201801.txt")
 
 @pytest.fixture(scope="module")
 def result() -> Any:
-    from routewatch.cli.detect import _mrt_batches, build_references
     from routewatch.detect.engine import detect
     from routewatch.detect.scenario import parse_time
+    from routewatch.pipeline import build_references, mrt_stream
 
-    refs = build_references((ROAS,), (), (RELS,), (), (), (), ())
+    refs = build_references({"vrps": [ROAS], "as-relationships": [RELS]})
     window = (parse_time("2016-08-11T16:00:00Z"), parse_time("2016-08-11T16:15:00Z"))
-    return detect(_mrt_batches((MRT,), []), refs, window=window)
+    return detect(mrt_stream([MRT]), refs, window=window)
 
 
 def _findings(result: Any, **match: object) -> list[dict[str, Any]]:
@@ -96,13 +96,13 @@ AFRINIC = shared_data("rpki/ripe-archive_afrinic-tal_roas_20220102.csv")
 
 @pytest.fixture(scope="module")
 def rrc04() -> Any:
-    from routewatch.cli.detect import _mrt_batches, build_references
     from routewatch.detect.engine import detect
     from routewatch.detect.scenario import parse_time
+    from routewatch.pipeline import build_references, mrt_stream
 
-    refs = build_references((AFRINIC,), (), (RELS,), (), (), (), ())
+    refs = build_references({"vrps": [AFRINIC], "as-relationships": [RELS]})
     window = (parse_time("2021-01-01T05:00:00Z"), parse_time("2021-01-01T09:00:00Z"))
-    return detect(_mrt_batches(tuple(SERIES), []), refs, window=window)
+    return detect(mrt_stream(SERIES), refs, window=window)
 
 
 def test_documentation_asns_behind_132717(rrc04: Any) -> None:

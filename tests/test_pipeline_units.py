@@ -1,22 +1,13 @@
-"""Pipeline units: snapshot choice ("closest before, never from the future"), file order,
-distinct counting, and the bundled demo inputs."""
+"""Pipeline units: snapshot choice ("closest before, never from the future"), the bundled
+demo inputs and how fetched files map to reference kinds."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-import pyarrow as pa
-
 from routewatch.metrics import Window
-from routewatch.pipeline import (
-    MrtInput,
-    RefFile,
-    _Distinct,
-    _hour_groups,
-    choose_references,
-    demo_inputs,
-)
+from routewatch.pipeline import RefFile, choose_references, demo_inputs
 
 AUG = Window.of("2016-08")
 
@@ -57,29 +48,6 @@ def test_files_of_one_snapshot_are_chosen_together_and_series_apart() -> None:
     assert gaps == ["peeringdb (pdb): snapshot date unknown"]
 
 
-def test_ribs_are_streamed_first_then_updates_hour_by_hour() -> None:
-    def at(h: int, m: int) -> dt.datetime:
-        return dt.datetime(2016, 8, 1, h, m, tzinfo=dt.UTC)
-
-    files = [MrtInput(Path("u-rv-0015"), "route-views2", "updates", at(0, 15)),
-             MrtInput(Path("u-ris-0100"), "rrc00", "updates", at(1, 0)),
-             MrtInput(Path("u-ris-0000"), "rrc00", "updates", at(0, 0)),
-             MrtInput(Path("rib-ris"), "rrc00", "rib", at(0, 0))]
-    groups = [[f.path.name for f in g] for g in _hour_groups(files)]
-    assert groups == [["rib-ris"], ["u-ris-0000", "u-rv-0015"], ["u-ris-0100"]]
-
-
-def test_distinct_rows_survive_compaction() -> None:
-    distinct = _Distinct(["prefix", "peer_asn"], [("afi", "min")])
-    for peers in ([1, 2, 2], [2, 3], [1]):
-        distinct.add(pa.table({"prefix": ["p"] * len(peers), "peer_asn": peers,
-                               "afi": [4] * len(peers)}))
-    table = distinct.table()
-    assert table is not None
-    assert sorted(table.column("peer_asn").to_pylist()) == [1, 2, 3]
-    assert table.column_names == ["prefix", "peer_asn", "afi"]
-
-
 def test_demo_inputs_are_complete_and_describe_august_2016() -> None:
     inputs = demo_inputs()
     assert inputs.month == dt.date(2016, 8, 1)
@@ -92,7 +60,7 @@ def test_demo_inputs_are_complete_and_describe_august_2016() -> None:
 
 
 def test_fetched_files_map_to_reference_kinds() -> None:
-    from routewatch.pipeline import _ref_kinds
+    from routewatch.pipeline.gather import _ref_kinds
 
     assert _ref_kinds("irr", "ripe", "ripe.db.route6.gz") == ("irr-routes",)
     assert _ref_kinds("irr", "ripe", "ripe.db.aut-num.gz") == ("irr-aut-nums",)

@@ -41,6 +41,7 @@ from routewatch.errors import ConfigError, InputError, RoutewatchError, StoreErr
 from routewatch.ingest.names import mrt_name
 from routewatch.methodology import RW_2026_1, Methodology
 from routewatch.pipeline import (
+    Engine,
     MonthInputs,
     MrtInput,
     NullObserver,
@@ -169,6 +170,7 @@ def run_months(
     method: Methodology = RW_2026_1,
     observer: MonthsObserver | None = None,
     lake: Path | None = None,
+    engine: Engine | None = None,
 ) -> BulkResult:
     """Run every month (see the module doc); never stops at a month's failure."""
     watcher: MonthsObserver = observer or _Quiet()
@@ -176,19 +178,21 @@ def run_months(
     outcomes: list[MonthOutcome] = []
     for index, month in enumerate(ordered):
         watcher.month(month, index, len(ordered))
-        outcomes.append(_one(month, gather, db, force, method, watcher, lake))
+        outcomes.append(_one(month, gather, db, force, method, watcher, lake, engine))
     return BulkResult(tuple(outcomes))
 
 
 def _one(month: dt.date, gather: Callable[[dt.date], MonthInputs], db: Path, force: bool,
-         method: Methodology, observer: Observer, lake: Path | None) -> MonthOutcome:
+         method: Methodology, observer: Observer, lake: Path | None,
+         engine: Engine | None) -> MonthOutcome:
     inputs: MonthInputs | None = None
     try:
         inputs = gather(month)
         skip = None if force else already_stored(db, month, inputs, method)
         if skip is not None:
             return MonthOutcome(month, Outcome.SKIPPED, skip)
-        result = run_month(inputs, db, method=method, observer=observer, lake=lake)
+        result = run_month(inputs, db, method=method, observer=observer, lake=lake,
+                           engine=engine)
     except ConfigError:
         raise
     except StoreError as exc:

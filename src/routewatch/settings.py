@@ -104,6 +104,19 @@ _ALL: tuple[Setting, ...] = (
         "How far elems may be out of time order for detection's compaction to stay exact.",
         int,
     ),
+    Setting(
+        "buckets",
+        1,
+        "Prefix buckets detection is cut into (1 = whole; the results are the same for every "
+        "count; a cluster runs one task per bucket).",
+        int,
+    ),
+    Setting(
+        "aggregate-memory",
+        "1GB",
+        "Memory DuckDB may use for a month's announced pairs and visibility before it spills "
+        "to disk (a DuckDB size, e.g. 512MB or 4GB).",
+    ),
 )
 
 SETTINGS: Mapping[str, Setting] = {s.name: s for s in _ALL}

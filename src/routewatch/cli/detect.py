@@ -1,11 +1,13 @@
 """``routewatch detect`` and ``routewatch incidents``: run detection, list its incidents.
 
-``detect`` reads elems from the Parquet lake (``--lake``) or from MRT files (``--mrt``),
+``detect`` reads elems from the Parquet lake (``--lake``: every ingested file with elems in
+the baseline and the window) or from MRT files (``--mrt``), in the total elem order,
 reference data from the files given (each format sniffed from its content; the packaged
 IANA bogon registries unless ``--bogon-prefixes`` / ``--bogon-asns`` say otherwise), runs
-:func:`routewatch.detect.engine.detect` and writes ``findings.parquet``,
-``incidents.parquet`` and ``report.json`` (counts, methodology, reference snapshot dates)
-to ``--out``. ``incidents`` prints an output folder's incidents as text, JSON or CSV.
+detection through the pipeline's engine (``--buckets`` cuts it into independent buckets;
+the answer is the same) and writes ``findings.parquet``, ``incidents.parquet`` and
+``report.json`` (counts, methodology, reference snapshot dates) to ``--out``. ``incidents``
+prints an output folder's incidents as text, JSON or CSV.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 finished with partial data (MRT problems met).
 """
@@ -16,7 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,13 +27,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from routewatch.detect.engine import ALL_KINDS, Detection, Kind
-from routewatch.detect.engine import detect as run_detect
+from routewatch import settings
+from routewatch.detect import ALL_KINDS, Detection, Kind, References
 from routewatch.detect.scenario import parse_time
-from routewatch.detect.verdicts import References, aspas_from_table
 from routewatch.errors import ConfigError, InputError
+from routewatch.ingest.lake import UNKNOWN_COLLECTOR, collector_for
 from routewatch.methodology import RW_2026_1, Methodology, methodology
-from routewatch.reference.base import RefKind, Snapshot
+from routewatch.pipeline import (
+    LocalEngine,
+    MrtInput,
+    ReadStats,
+    TimeSpan,
+    build_references,
+    ingest_inputs,
+    lake_slice,
+)
 
 __all__ = ["detect", "incidents"]
 
@@ -54,113 +64,6 @@ def _time(text: str, flag: str) -> int:
     except ValueError:
         hint = "expected a UTC date or time, e.g. 2021-01-01"
         raise ConfigError(f"{flag} {text!r}: {hint}") from None
-
-
-def _load(paths: tuple[Path, ...], kind: RefKind) -> Snapshot | None:
-    if not paths:
-        return None
-    from routewatch.reference.sniff import load_any
-
-    return load_any(list(paths), kind)
-
-
-def _stamp(snapshot: Snapshot | None, kind: str, stamps: list[tuple[str, str]]) -> None:
-    if snapshot is not None:
-        stamps.append((kind, snapshot.as_of.isoformat() if snapshot.as_of else "unknown"))
-
-
-def build_references(
-    rpki: tuple[Path, ...],
-    irr: tuple[Path, ...],
-    rels: tuple[Path, ...],
-    orgs: tuple[Path, ...],
-    aspa: tuple[Path, ...],
-    bogon_prefixes: tuple[Path, ...],
-    bogon_asns: tuple[Path, ...],
-) -> References:
-    """Load and index every reference file given (see module doc)."""
-    from routewatch.reference import bogons as bogon_mod
-    from routewatch.reference.asrel import Relationships
-    from routewatch.reference.irr import IrrIndex
-    from routewatch.reference.rov import VrpIndex
-
-    stamps: list[tuple[str, str]] = []
-    vrps = _load(rpki, RefKind.VRPS)
-    routes = _load(irr, RefKind.IRR_ROUTES)
-    relationships = _load(rels, RefKind.AS_RELATIONSHIPS)
-    org_table = _load(orgs, RefKind.AS_ORGS)
-    aspas = _load(aspa, RefKind.ASPAS)
-    b_prefixes = _load(bogon_prefixes, RefKind.BOGON_PREFIXES) or bogon_mod.iana_bogon_prefixes()
-    b_asns = _load(bogon_asns, RefKind.BOGON_ASNS) or bogon_mod.iana_bogon_asns()
-    for snap, name in ((vrps, "vrps"), (routes, "irr-routes"), (relationships, "as-relationships"),
-                       (org_table, "as-orgs"), (aspas, "aspas"), (b_prefixes, "bogon-prefixes"),
-                       (b_asns, "bogon-asns")):  # fmt: skip
-        _stamp(snap, name, stamps)
-    return References(
-        vrps=VrpIndex.build(vrps.table) if vrps else None,
-        irr=IrrIndex.build(routes.table) if routes else None,
-        bogons=bogon_mod.BogonIndex.build(b_prefixes.table, b_asns.table),
-        relationships=Relationships.build(
-            relationships.table, org_table.table if org_table else None
-        ) if relationships else None,
-        aspas=aspas_from_table(aspas.table) if aspas else {},
-        stamps=tuple(stamps),
-    )  # fmt: skip
-
-
-def _sorted_batches(table: pa.Table, *keys: str) -> Iterator[pa.RecordBatch]:
-    """Batches in time order (a stable sort: equal times keep their order, or ``keys``)."""
-    sort_keys = [(k, "ascending") for k in ("timestamp", *keys)]
-    order = pc.sort_indices(table, sort_keys=sort_keys)
-    yield from table.take(order).combine_chunks().to_batches(max_chunksize=65536)
-
-
-def _mrt_batches(paths: tuple[Path, ...], problems: list[int]) -> Iterator[pa.RecordBatch]:
-    from routewatch.ingest.mrt import read_elems
-    from routewatch.ingest.report import IngestReport
-
-    batches: list[pa.RecordBatch] = []
-    for path in paths:
-        report = IngestReport()
-        batches.extend(read_elems(path, report=report))
-        problems.append(sum(report.problem_counts.values()))
-    if batches:
-        yield from _sorted_batches(pa.Table.from_batches(batches))
-
-
-def _lake_batches(lake: Path, start: int, end: int) -> Iterator[pa.RecordBatch]:
-    """The lake's elems of ``[start, end)`` in time order, one hour in memory at a time.
-
-    Files come back in no particular order; each hour of every collector is read and sorted
-    by time (within one file the MRT offset keeps the order of equal times). A file's elems
-    may run past its partition day, so every hour also looks at the day before.
-    """
-    import pyarrow.dataset as ds
-
-    from routewatch.ingest.lake import scan_lake
-    from routewatch.schemas import ELEMS
-
-    ts_type = ELEMS.field("timestamp").type
-    dataset = scan_lake(lake, start=_utc(start - _DAY_US), end=_utc(end))  # files listed once
-    for lo in range(start, end, _HOUR_US):
-        hi = min(lo + _HOUR_US, end)
-        keep = (
-            (ds.field("date") >= pa.scalar(_utc(lo - _DAY_US).date(), pa.date32()))
-            & (ds.field("date") <= pa.scalar(_utc(hi).date(), pa.date32()))
-            & (ds.field("timestamp") >= pa.scalar(_utc(lo), ts_type))
-            & (ds.field("timestamp") < pa.scalar(_utc(hi), ts_type))
-        )
-        table = dataset.to_table(columns=ELEMS.names, filter=keep)
-        if table.num_rows:
-            yield from _sorted_batches(table, "record_offset")
-
-
-_HOUR_US = 3_600_000_000
-_DAY_US = 24 * _HOUR_US
-
-
-def _utc(us: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(us / 1e6, dt.UTC)
 
 
 @click.command()
@@ -204,6 +107,16 @@ def _utc(us: int) -> dt.datetime:
     help="Methodology version.",
 )
 @click.option(
+    "--buckets",
+    type=click.IntRange(min=1),
+    help="Cut detection into this many prefix buckets (the result is the same; default: the "
+    "'buckets' setting).",
+)
+@click.option(
+    "--collectors",
+    help="With --lake: only these collectors (comma list; default every collector).",
+)
+@click.option(
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
@@ -213,34 +126,47 @@ def detect(
     lake: Path | None, mrt_files: tuple[Path, ...], start: str, end: str, kind_text: str | None,
     rpki: tuple[Path, ...], irr: tuple[Path, ...], rels: tuple[Path, ...],
     orgs: tuple[Path, ...], aspa: tuple[Path, ...], bogon_prefixes: tuple[Path, ...],
-    bogon_asns: tuple[Path, ...], version: str, out: Path,
+    bogon_asns: tuple[Path, ...], version: str, buckets: int | None, collectors: str | None,
+    out: Path,
 ) -> None:  # fmt: skip
     """Detect leaks, hijacks, bogons and RPKI-invalid routes; write findings and incidents.
 
-    Elems before --from are the baseline that establishes origins; incidents are clipped to
-    [--from, --to).
+    Elems of the baseline (the methodology's baseline_days before --from) establish origins
+    by their history; incidents are clipped to [--from, --to).
     """
     if (lake is None) == (not mrt_files):
         raise ConfigError("give exactly one source of elems: --lake DIR or --mrt FILE ...")
     method = methodology(version)
     window = (_time(start, "--from"), _time(end, "--to"))
+    span = TimeSpan(window[0] - method.baseline_us, *window)
     kinds = _kinds(kind_text)
-    refs = build_references(rpki, irr, rels, orgs, aspa, bogon_prefixes, bogon_asns)
-    problems: list[int] = []
-    if mrt_files:
-        batches = _mrt_batches(mrt_files, problems)
-    else:
-        assert lake is not None
-        if not lake.is_dir():
-            raise InputError(f"lake folder {lake} does not exist; run 'routewatch ingest' first")
-        lead = window[0] - method.baseline_us
-        batches = _lake_batches(lake, lead, window[1])
-    result = run_detect(batches, refs, method=method, window=window, kinds=kinds)
+    refs = build_references({
+        "vrps": rpki, "irr-routes": irr, "as-relationships": rels, "as-orgs": orgs,
+        "aspas": aspa, "bogon-prefixes": bogon_prefixes, "bogon-asns": bogon_asns,
+    })  # fmt: skip
+    engine = LocalEngine(buckets=buckets or int(settings.get("buckets")))
+    stats = ReadStats()
+    with tempfile.TemporaryDirectory(prefix="routewatch-lake-") as scratch:
+        if mrt_files:  # read through a lake too, so every engine reads the same way
+            files = [MrtInput(f, collector_for(f) or UNKNOWN_COLLECTOR, "mrt") for f in mrt_files]
+            elems = ingest_inputs(files, Path(scratch), stats)
+        else:
+            assert lake is not None
+            if not lake.is_dir():
+                raise InputError(f"lake folder {lake} does not exist; run 'routewatch ingest' "
+                                 "first")  # fmt: skip
+            names = [c.strip() for c in (collectors or "").split(",") if c.strip()]
+            elems = lake_slice(lake, _utc(span.data_start), _utc(span.window_end), names)
+        result = engine.detect(elems, refs, method, span, kinds)
     _write(out, result, refs, method)
     click.echo(_summary(result, out, method.version))
-    if sum(problems):
-        click.echo(f"{sum(problems)} MRT problems met (see 'routewatch mrt stats')", err=True)
+    if stats.problems:
+        click.echo(f"{stats.problems} MRT problems met (see 'routewatch mrt stats')", err=True)
         raise click.exceptions.Exit(3)
+
+
+def _utc(us: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(us // 1_000_000, dt.UTC)
 
 
 def _write(out: Path, result: Detection, refs: References, method: Methodology) -> None:

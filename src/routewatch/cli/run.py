@@ -40,6 +40,7 @@ from routewatch.methodology import RW_2026_1
 from routewatch.months import BulkResult, MonthOutcome, Outcome, month_range, parse_month
 from routewatch.pipeline import (
     DEFAULT_COLLECTORS,
+    LocalEngine,
     MonthInputs,
     RunResult,
     gather_month,
@@ -151,10 +152,12 @@ def _db(path: Path | None) -> Path:
 
 
 @click.command(epilog="""Defaults are sized for one machine: two collectors (rrc00 and
-route-views2), each with the RIB at the start of the month and every update file of the month
-(RIS: up to 8,928 five-minute files, RouteViews: up to 2,976 fifteen-minute files) — in recent
-years roughly 20-40 GB of downloads a month for the two plus about 0.5 GB of RIBs, cached once
-and read one hour of data at a time; plus the reference snapshots
+route-views2), each with the RIB at the start of the baseline (7 days before the month: origins
+are established by their history, across the month boundary) and every update file from then to
+the month's end (RIS: up to 10,944 five-minute files, RouteViews: up to 3,648 fifteen-minute
+files) — in recent years roughly 25-50 GB of downloads a month for the two plus about 0.5 GB of
+RIBs, cached once, ingested into a Parquet lake and read in bounded memory; plus the reference
+snapshots
 at the month's start (RPKI VRPs of the five trust anchors, the five RIRs' delegations, CAIDA
 relationships and organisations, IRR dumps of six registries, PeeringDB, MANRS, Spoofer).
 Every further collector adds about as much as one of the defaults.
@@ -200,11 +203,16 @@ or by --ref KIND@DATE=FILE.""")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="DuckDB store to write (default: the 'db' setting).")
 @click.option("--lake", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write the elems to this Parquet lake (idempotent).")
+              help="Keep the elems in this Parquet lake (files already in it are not fetched "
+                   "again); default: a temporary lake, removed after each month.")
+@click.option("--buckets", type=click.IntRange(min=1),
+              help="Cut detection into this many prefix buckets (same result; default: the "
+                   "'buckets' setting).")
 def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | None,
         force: bool, collectors: str, offline: bool | None, archive_dirs: tuple[Path, ...],
         reference_dirs: tuple[Path, ...], mrt_files: tuple[str, ...],
-        ref_files: tuple[str, ...], db: Path | None, lake: Path | None) -> None:
+        ref_files: tuple[str, ...], db: Path | None, lake: Path | None,
+        buckets: int | None) -> None:
     """Fetch (or read from disk), ingest, detect, score and store one month or many.
 
     Exit code 3 when some data was missing or stale, or some months failed (the summary
@@ -215,16 +223,18 @@ def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | No
     names = tuple(c.strip() for c in collectors.split(",") if c.strip())
     if not names and not local:
         raise ConfigError("--collectors: name at least one collector, e.g. rrc00")
+    engine = LocalEngine(buckets=buckets or int(settings.get("buckets")))
     with BarObserver() as observer:
         gather = _local_gather(archive_dirs, reference_dirs, mrt_files, ref_files) if local \
-            else (lambda m: gather_month(m, names, offline=offline, observer=observer))
+            else (lambda m: gather_month(m, names, offline=offline, lake=lake,
+                                         observer=observer))
         if len(months) == 1:
-            result = _single(months[0], gather, _db(db), observer, lake, force)
+            result = _single(months[0], gather, _db(db), observer, lake, force, engine)
         else:
             from routewatch.months import run_months
 
             bulk = run_months(months, gather, _db(db), force=force, observer=observer,
-                              lake=lake)
+                              lake=lake, engine=engine)
     if len(months) == 1:
         click.echo(result.text)
         if result.code:
@@ -264,7 +274,8 @@ class _Single:
 
 
 def _single(month: dt.date, gather: Callable[[dt.date], MonthInputs], db: Path,
-            observer: BarObserver, lake: Path | None, force: bool) -> _Single:
+            observer: BarObserver, lake: Path | None, force: bool,
+            engine: LocalEngine) -> _Single:
     """One month: skipped when stored from the same inputs, else computed; errors raise."""
     from routewatch.months import already_stored
 
@@ -272,7 +283,7 @@ def _single(month: dt.date, gather: Callable[[dt.date], MonthInputs], db: Path,
     skip = None if force else already_stored(db, month, inputs, RW_2026_1)
     if skip is not None:
         return _Single(f"routewatch {month:%Y-%m}: skipped, {skip}; store {db}", 0)
-    result = run_month(inputs, db, observer=observer, lake=lake)
+    result = run_month(inputs, db, observer=observer, lake=lake, engine=engine)
     return _Single(format_summary(result, inputs.stale), 3 if result.partial else 0)
 
 

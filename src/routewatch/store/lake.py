@@ -5,7 +5,9 @@ Role: bulk elems never enter the database file; they stay in the lake written by
 and are read in place. :func:`query_lake` runs SQL against a view ``elems`` over the lake
 (hive partitioning, so ``collector`` and ``date`` are columns and filters on them skip whole
 folders); :func:`read_elems` is the common case of "these columns, these days, these
-collectors".
+collectors". :func:`announced_pairs` and :func:`asn_visibility` are a month's aggregations
+over the parts of its run's files: out of core (DuckDB spills to disk past the setting
+``aggregate-memory``), so their memory does not grow with the month.
 
 Failure modes: :class:`~routewatch.errors.StoreError` when the lake holds no Parquet file
 (naming the folder and the command that fills it) or DuckDB rejects the query.
@@ -20,9 +22,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from routewatch import settings
 from routewatch.errors import StoreError
 
-__all__ = ["lake_glob", "query_lake", "read_elems"]
+__all__ = ["announced_pairs", "asn_visibility", "lake_glob", "query_lake", "read_elems"]
 
 
 def lake_glob(lake: Path | str) -> str:
@@ -75,3 +78,64 @@ def read_elems(
     select = ", ".join(c if c == "*" else f'"{c}"' for c in columns)
     sql = f"SELECT {select} FROM elems WHERE {' AND '.join(where)} ORDER BY timestamp"
     return query_lake(lake, sql, params)
+
+
+def _connect(scratch: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{settings.get('aggregate-memory')}'")
+    con.execute(f"SET temp_directory = '{str(scratch).replace(chr(39), chr(39) * 2)}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _window_sql(parts: Sequence[Path], select: str) -> str:
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
+    return (f"SELECT {select} FROM read_parquet([{files}], hive_partitioning = false) "
+            "WHERE elem_type IN ('R', 'A') AND epoch_us(timestamp) >= $start "
+            "AND epoch_us(timestamp) < $end")  # fmt: skip
+
+
+def _aggregate(parts: Sequence[Path], live: pa.Table, sql: str, start: int, end: int,
+               scratch: Path) -> pa.Table:
+    con = _connect(scratch)
+    try:
+        con.register("live", live)
+        result = con.sql(sql, params={"start": start, "end": end})
+        return result.to_arrow_table() if result is not None else pa.table({})
+    except duckdb.Error as exc:
+        raise StoreError(f"aggregating {len(parts)} lake parts failed: {exc}") from exc
+    finally:
+        con.close()
+
+
+def announced_pairs(
+    parts: Sequence[Path], start: int, end: int, live: pa.Table, scratch: Path
+) -> pa.Table:
+    """(prefix, origin) pairs announced in ``[start, end)`` (microseconds) with the number of
+    distinct peer ASNs that had each: RIB entries and announcements of the window in the
+    ``parts``, plus the routes alive at the window start (``live``,
+    :data:`~routewatch.schemas.WINDOW_PAIRS`). Sorted by prefix bits and origin; columns
+    ``prefix, afi, prefix_hi, prefix_lo, prefix_len, origin_asn, peer_asns``.
+    """
+    keys = "afi, prefix_hi, prefix_lo, prefix_len, origin_asn"
+    columns = f"prefix, {keys}, peer_asn"
+    inner = _window_sql(parts, columns) + " AND origin_asn IS NOT NULL" if parts else None
+    union = f"({inner}) UNION ALL " if inner else ""
+    sql = (f"SELECT min(prefix) AS prefix, {keys}, count(DISTINCT peer_asn)::UINTEGER AS "
+           f"peer_asns FROM ({union}SELECT {columns} FROM live) GROUP BY {keys} "
+           f"ORDER BY {keys}")  # fmt: skip
+    return _aggregate(parts, live, sql, start, end, scratch)
+
+
+def asn_visibility(
+    parts: Sequence[Path], start: int, end: int, live: pa.Table, scratch: Path
+) -> pa.Table:
+    """Distinct peer ASNs that saw each AS anywhere in a path in ``[start, end)``: the
+    window's RIB entries and announcements in ``parts`` plus ``live``
+    (:data:`~routewatch.schemas.WINDOW_ASNS`). Columns ``asn, peer_asns``, sorted by AS."""
+    inner = _window_sql(parts, "unnest(path_asns) AS asn, peer_asn") if parts else None
+    union = f"({inner}) UNION ALL " if inner else ""
+    sql = (f"SELECT asn, count(DISTINCT peer_asn)::UINTEGER AS peer_asns FROM ({union}"
+           "SELECT asn, peer_asn FROM live) GROUP BY asn ORDER BY asn")  # fmt: skip
+    return _aggregate(parts, live, sql, start, end, scratch)
