@@ -28,24 +28,28 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from routewatch import settings
-from routewatch.detect import ALL_KINDS, Detection, Kind, References
-from routewatch.detect.scenario import parse_time
 from routewatch.errors import ConfigError, InputError
-from routewatch.ingest.lake import UNKNOWN_COLLECTOR, collector_for
 from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.pipeline import (
+    ALL_KINDS,
+    Detection,
+    Kind,
     LocalEngine,
-    MrtInput,
     ReadStats,
+    References,
     TimeSpan,
     build_references,
     ingest_inputs,
     lake_slice,
+    mrt_inputs,
 )
 
 __all__ = ["detect", "incidents"]
 
 _FILES = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _kinds(text: str | None) -> frozenset[Kind]:
@@ -60,7 +64,9 @@ def _kinds(text: str | None) -> frozenset[Kind]:
 
 def _time(text: str, flag: str) -> int:
     try:
-        return parse_time(text if "T" in text else f"{text}T00:00:00Z")
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        return (moment - _EPOCH) // dt.timedelta(microseconds=1)
     except ValueError:
         hint = "expected a UTC date or time, e.g. 2021-01-01"
         raise ConfigError(f"{flag} {text!r}: {hint}") from None
@@ -148,8 +154,7 @@ def detect(
     stats = ReadStats()
     with tempfile.TemporaryDirectory(prefix="routewatch-lake-") as scratch:
         if mrt_files:  # read through a lake too, so every engine reads the same way
-            files = [MrtInput(f, collector_for(f) or UNKNOWN_COLLECTOR, "mrt") for f in mrt_files]
-            elems = ingest_inputs(files, Path(scratch), stats)
+            elems = ingest_inputs(mrt_inputs(mrt_files), Path(scratch), stats)
         else:
             assert lake is not None
             if not lake.is_dir():

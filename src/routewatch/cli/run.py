@@ -138,6 +138,9 @@ def format_summary(result: RunResult, stale: tuple[str, ...] = ()) -> str:
     for action in _ACTIONS:
         counts = result.bands.get(action, {})
         lines.append(f"    {action:<24}" + "  ".join(f"{counts.get(b, 0):>9,}" for b in _BANDS))
+    if result.stages:
+        lines.append("  time (wall / CPU s): " + ", ".join(
+            f"{name} {wall:.1f}/{cpu:.1f}" for name, (wall, cpu) in result.stages.items()))
     lines.append("  snapshots used:")
     for series, day in sorted(run.snapshot_dates.items()):
         lines.append(f"    {series:<24} {day.isoformat()}")

@@ -135,7 +135,9 @@ class PartitionRun:
     """Route state and detectors over one bucket's elems (fed in the total elem order).
 
     ``bucket`` of ``buckets`` says which prefixes this run owns: it keeps findings and
-    counts only for them (default: one bucket, everything owned). With ``window_start``
+    counts only for them (default: one bucket, everything owned). ``data_start`` is the
+    first instant of the whole stream (every bucket gets the same): routes there have no
+    known history (:mod:`.hijacks`). With ``window_start``
     known up front, closed spans are compacted as they pile up (:mod:`.compact`): when the
     held spans reach ``compact_spans`` and twice what the last compaction kept plus the live
     routes, the ones no detector can mark are folded into ghost spans, so memory follows the
@@ -154,6 +156,7 @@ class PartitionRun:
         *,
         bucket: int = 0,
         buckets: Buckets | None = None,
+        data_start: int | None = None,
     ) -> None:
         self.refs = refs
         self.method = method
@@ -164,6 +167,7 @@ class PartitionRun:
         self.slack_us = slack_us
         self.bucket = bucket
         self.buckets = buckets if buckets is not None else Buckets.of(1, method)
+        self.data_start = data_start
         self.closed = 0
         self._spans: list[Spans] = []
         self._held = 0
@@ -293,7 +297,8 @@ class PartitionRun:
             marks.drop(self._compactor.no_route_level(spans))
         if Kind.HIJACK in kinds or Kind.ROV in kinds:
             pairs = mark_hijacks(spans, routes, paths, self.catalog, self.refs, self.method,
-                                 window_start, marks, report.hijacks, self.owns)  # fmt: skip
+                                 window_start, marks, report.hijacks, self.owns,
+                                 self.data_start)  # fmt: skip
             if pairs is not None and Kind.HIJACK in kinds:
                 mark_fake_first_hops(pairs, spans, routes, paths, self.refs, self.method,
                                      window_start, marks, report.first_hops)  # fmt: skip
@@ -393,7 +398,8 @@ def detect(
             # without a window, the data's first elem time is its start (elems are in order)
             start = window[0] if window else (report.first_time or 0)
             found = runs[bucket] = PartitionRun(refs, method, start, per_run, slack * 1_000_000,
-                                                bucket=bucket, buckets=plan)  # fmt: skip
+                                                bucket=bucket, buckets=plan,
+                                                data_start=report.first_time)  # fmt: skip
         return found
 
     def flush(bucket: int) -> None:

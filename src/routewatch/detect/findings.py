@@ -15,7 +15,6 @@ Pure: no I/O, no clock. Times are microseconds; open spans end at :data:`OPEN`.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -362,12 +361,16 @@ def _row(
     method: Methodology,
     rank: I64,
 ) -> dict[str, object]:
-    real = members[spans.peer[members] >= 0]
-    paths = Counter(spans.path[real].tolist())
-    for i in members[spans.peer[members] < 0].tolist():
-        paths[int(spans.path[i])] += int(summaries.count[-2 - int(spans.peer[i])])
+    peer = spans.peer[members]
+    weight = np.ones(len(members), np.int64)
+    folded = peer < 0
+    if folded.any():
+        weight[folded] = summaries.count[-2 - peer[folded].astype(np.int64)]
+    ids, at = np.unique(spans.path[members], return_inverse=True)
+    counts = np.bincount(at, weights=weight).astype(np.int64)
+    top = ids[counts == counts.max()].tolist()
     # ties go to the smallest path by content, not by id: ids depend on batch boundaries
-    sample = min(paths, key=lambda p: (-paths[p], catalog.path_sort_key(p)))
+    sample = top[0] if len(top) == 1 else min(top, key=catalog.path_sort_key)
     asns = catalog.path(sample)
     as_set = bool(catalog.path_as_set[sample])
     origin = None if as_set or not asns else asns[-1]
@@ -426,16 +429,17 @@ def _witnesses(
         peers.append(p)
         starts.append(f)
         ends.append(la)
+    peer_all = np.concatenate(peers)
     end_all = np.concatenate(ends)
-    seen: dict[int, tuple[int, int]] = {}
-    for peer, start, end in zip(
-        np.concatenate(peers).tolist(),
-        np.concatenate(starts).tolist(),
-        np.where(end_all < 0, OPEN, end_all).tolist(),
-        strict=True,
-    ):
-        first, last = seen.get(peer, (start, end))
-        seen[peer] = (min(first, start), max(last, end))
+    end_all = np.where(end_all < 0, OPEN, end_all)
+    uniq, at = np.unique(peer_all, return_inverse=True)
+    first_seen = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
+    last_seen = np.full(len(uniq), np.iinfo(np.int64).min, np.int64)
+    np.minimum.at(first_seen, at, np.concatenate(starts))
+    np.maximum.at(last_seen, at, end_all)
+    order = np.lexsort((rank[uniq], first_seen))
+    seen = zip(uniq[order].tolist(), first_seen[order].tolist(), last_seen[order].tolist(),
+               strict=True)  # fmt: skip
     return [
         {
             "collector": catalog.peer_collector[peer],
@@ -444,7 +448,7 @@ def _witnesses(
             "first_seen": first,
             "last_seen": None if last >= OPEN else last,
         }
-        for peer, (first, last) in sorted(seen.items(), key=lambda kv: (kv[1][0], int(rank[kv[0]])))
+        for peer, first, last in seen
     ]
 
 

@@ -60,7 +60,7 @@ from routewatch.detect.findings import (
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans
-from routewatch.detect.verdicts import References, Rel, pair_verdicts
+from routewatch.detect.verdicts import References, Rel, asn_bogons, pair_verdicts
 from routewatch.methodology import Methodology
 from routewatch.prefixes import mask_words
 
@@ -76,6 +76,9 @@ __all__ = [
 
 I64 = npt.NDArray[np.int64]
 _NEVER = int(OPEN)
+#: A RIB dump takes minutes to write (ROUTING-REFERENCE, "MRT and route state"): its entries
+#: up to this long after the first instant of the data are the data's first snapshot.
+RIB_DUMP_US = 15 * 60 * 1_000_000
 _VALID, _INVALID = 1, 2
 _REGISTERED = 2
 _RELATED = frozenset({Rel.P2C, Rel.C2P, Rel.SIBLING})
@@ -109,6 +112,10 @@ class OriginPairs:
     est_at: I64
     rov: npt.NDArray[np.int8]
     irr: npt.NDArray[np.int8]
+    #: per interval: it began with the data (its history before is unknown)
+    iv_censored: npt.NDArray[np.bool_]
+    #: per pair: its origin is a bogon ASN
+    origin_bogon: npt.NDArray[np.bool_]
 
 
 def mark_hijacks(
@@ -122,20 +129,28 @@ def mark_hijacks(
     marks: Marks,
     report: HijackReport | None = None,
     owns: Callable[[npt.NDArray[np.integer]], npt.NDArray[np.bool_]] | None = None,
+    data_start: int | None = None,
 ) -> OriginPairs | None:
     """Mark hijack (M2) and rpki-invalid spans (see module doc); return the origin pairs.
 
     ``owns`` says which prefix ids the partition owns (default: all); only those are judged.
+    ``data_start`` is the first instant of the whole stream (intervals that begin with it
+    have no known history; default: none is).
     """
     report = report if report is not None else HijackReport()
     if len(routes) == 0:
         return None
-    pairs = origin_pairs(spans, routes, catalog, refs, method, window_start)
+    pairs = origin_pairs(spans, routes, catalog, refs, method, window_start, data_start)
     mine = owns(pairs.prefix) if owns is not None else np.ones(len(pairs.prefix), np.bool_)
     report.pairs += int(mine.sum())
     by_prefix = _pairs_by_prefix(pairs)
     covers = _covering(catalog, np.unique(pairs.prefix))
-    owned = set(pairs.prefix[mine].tolist())
+    # a prefix is worth judging when it is ours and one of its intervals can give a finding:
+    # not established before it began, and not censored unless RPKI can decide it
+    maybe = (pairs.est_at[pairs.iv_pair] >= pairs.iv_start) & (
+        ~pairs.iv_censored | (pairs.rov[pairs.iv_pair] == _INVALID))
+    judged = set(pairs.prefix[np.unique(pairs.iv_pair[maybe])].tolist())
+    owned = set(pairs.prefix[mine].tolist()) & judged
     m2_intervals: set[int] = set()
     for q in _candidates(pairs, by_prefix, covers):
         if q not in owned:
@@ -155,6 +170,7 @@ def origin_pairs(
     refs: References,
     method: Methodology,
     window_start: int,
+    data_start: int | None = None,
 ) -> OriginPairs:
     """(prefix, origin) pairs of the routes: visibility intervals, establishment, verdicts."""
     origins = catalog.origins()[routes.path]
@@ -169,8 +185,14 @@ def origin_pairs(
     route_order = np.argsort(of_route, kind="stable").astype(np.int64)
     route_bounds = np.zeros(len(uniq) + 1, np.int64)
     np.cumsum(np.bincount(of_route, minlength=len(uniq)), out=route_bounds[1:])
+    censored = np.zeros(len(iv.start), np.bool_)
+    if data_start is not None:
+        first_dump = spans.rib & (spans.start <= data_start + RIB_DUMP_US)
+        np.logical_or.at(censored, iv.of_span, first_dump | (spans.start <= data_start))
+    bogon, _ = asn_bogons(refs, np.maximum(origin, 0))
     return OriginPairs(prefix, origin, of_route, route_order, route_bounds, iv.group, iv.start,
-                       iv.end, iv.bounds, iv.est_at, v.rov_state, v.irr_state)  # fmt: skip
+                       iv.end, iv.bounds, iv.est_at, v.rov_state, v.irr_state,
+                       censored, (bogon > 0) & (origin >= 0))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -331,6 +353,9 @@ def _judge_prefix(
             start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
             if x_est < start:
                 continue
+            censored = bool(pairs.iv_censored[iv])
+            if censored and pairs.rov[pair] != _INVALID:
+                continue  # no history to judge it by, and RPKI cannot decide it
             others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x
                       and x not in upstream_of(i)]  # fmt: skip
             established = [(c, i) for c, i in others if int(pairs.est_at[i]) < start]
@@ -343,7 +368,7 @@ def _judge_prefix(
                 continue
             report.conflicts += 1
             detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, report,
-                             upstream_of(pair))  # fmt: skip
+                             upstream_of(pair), censored)  # fmt: skip
             if detail is None:
                 continue
             m2_intervals.add(iv)
@@ -359,13 +384,6 @@ def _upstreams(pair: int, pairs: OriginPairs, routes: Routes, paths: FlatPaths) 
         if len(seq) >= 2:
             out.add(seq[-2])
     return out
-
-
-def _is_bogon_asn(refs: References, asn: int) -> bool:
-    if refs.bogons is None:
-        return False
-    codes, _ = refs.bogons.asn_category(np.array([asn], np.uint32))
-    return bool(codes[0] != 0)
 
 
 def _overlaps(pairs: OriginPairs, i: int, start: int, end: int) -> bool:
@@ -388,9 +406,14 @@ def _decide(
     refs: References,
     report: HijackReport,
     upstreams: set[int],
+    censored: bool = False,
 ) -> Detail | None:
-    """The M2 detail of a conflicting interval, or None when it is not a hijack."""
-    if _is_bogon_asn(refs, x):
+    """The M2 detail of a conflicting interval, or None when it is not a hijack.
+
+    A ``censored`` interval began with the data: nothing is known of who came first, so
+    only RPKI can make it a hijack (X invalid while another origin is valid).
+    """
+    if pairs.origin_bogon[pair]:
         report.skip("bogon-origin")  # an artefact of the AS before it: M4 covers it
         return None
     if pairs.rov[pair] == _VALID:
@@ -420,10 +443,14 @@ def _decide(
         for y in other_origins
     )  # fmt: skip
     invalid = pairs.rov[pair] == _INVALID
+    rpki_decides = invalid and any(pairs.rov[i] == _VALID for _, i in group)
+    if censored and not rpki_decides:
+        report.skip("no-history")
+        return None
     if established:
         decided = DecidedBy.RPKI if invalid else DecidedBy.ESTABLISHED
         culprit: int | None = x
-    elif invalid and any(pairs.rov[i] == _VALID for _, i in group):
+    elif rpki_decides:
         decided, culprit = DecidedBy.RPKI, x
     elif pairs.irr[pair] >= 0 and any(pairs.irr[i] == _REGISTERED for _, i in group):
         decided, culprit = DecidedBy.IRR, x

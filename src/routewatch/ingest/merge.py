@@ -159,11 +159,12 @@ def _emit(
     else:
         table = pa.Table.from_batches(parts).combine_chunks()
         table = table.take(pc.sort_indices(table, [(k, "ascending") for k in ORDER_KEYS]))
-    if start is not None or end is not None:
-        ts = table.column("timestamp").cast(pa.int64())
-        keep = pc.and_(pc.greater_equal(ts, start if start is not None else -(1 << 62)),
-                       pc.less(ts, end if end is not None else 1 << 62))  # fmt: skip
-        table = table.filter(keep)
+    lo = start if start is not None else -(1 << 62)
+    hi = end if end is not None else 1 << 62
+    ts = table.column("timestamp").cast(pa.int64())
+    first, last = (int(x.as_py()) for x in pc.min_max(ts).values())
+    if first < lo or last >= hi:  # most chunks lie wholly inside: no copy for them
+        table = table.filter(pc.and_(pc.greater_equal(ts, lo), pc.less(ts, hi)))
     for batch in table.to_batches(max_chunksize=batch_rows):
         if batch.num_rows:
             yield batch
@@ -221,8 +222,10 @@ def _part_reader(
 
     def read() -> Iterator[pa.RecordBatch]:
         handle = pq.ParquetFile(path)
-        batches: Iterable[pa.RecordBatch] = handle.iter_batches(batch_size=batch_rows,
-                                                                columns=wanted)  # fmt: skip
+        # one thread: decoding in parallel costs more CPU than it saves here (the merge and
+        # detection are single-threaded consumers anyway)
+        batches: Iterable[pa.RecordBatch] = handle.iter_batches(
+            batch_size=batch_rows, columns=wanted, use_threads=False)
         if not time_sorted:
             table = pa.Table.from_batches(list(batches), schema=handle.schema_arrow
                                           if wanted is None else None)  # fmt: skip

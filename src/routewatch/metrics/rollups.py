@@ -173,9 +173,13 @@ def _readiness(action_scores: pa.Table, members: pa.Table, window: Window, metho
     for band in Band:
         flag = pc.cast(pc.equal(scored.column("band"), band.value), pa.uint32())
         scored = scored.append_column(_band_column(band), flag)
-    joined = members.join(scored, "asn", join_type="inner")
+    # sorted and on one thread: a mean of floats depends on the order it adds them in, and a
+    # hash join's output order does not stay the same from run to run
+    joined = members.join(scored, "asn", join_type="inner").sort_by(
+        [(k, "ascending") for k in ("area_kind", "area", "action", "asn")])
     aggregates = [(_band_column(b), "sum") for b in Band] + [("score", "mean"), ("asn", "count")]
-    grouped = joined.group_by(["area_kind", "area", "action"]).aggregate(aggregates)
+    grouped = joined.group_by(["area_kind", "area", "action"], use_threads=False).aggregate(
+        aggregates)
     counts = {b: grouped.column(f"{_band_column(b)}_sum").to_numpy().astype(np.int64)
               for b in Band}
     with_data = counts[Band.READY] + counts[Band.ASPIRING] + counts[Band.LAGGING]

@@ -18,9 +18,11 @@ Data flow::
     month        run_month: scores, roll-ups, store (the month replaced atomically)
 
 The CLI (``routewatch run`` / ``demo`` / ``detect``) and the web app call these and the
-store — never a detector or a fetcher.
+store — never a detector or a fetcher; the detection vocabulary they need (kinds, the
+result type, the reference bundle) is re-exported here as the engine's interface.
 """
 
+from routewatch.detect import ALL_KINDS, Detection, Kind, References
 from routewatch.pipeline.elems import (
     LakeSlice,
     MrtInput,
@@ -28,6 +30,7 @@ from routewatch.pipeline.elems import (
     elem_stream,
     ingest_inputs,
     lake_slice,
+    mrt_inputs,
     mrt_stream,
 )
 from routewatch.pipeline.engine import Engine, LocalEngine, MonthDetection, TimeSpan
@@ -43,6 +46,7 @@ from routewatch.pipeline.month import (
 from routewatch.pipeline.observer import NullObserver, Observer
 from routewatch.pipeline.references import (
     MAX_AGE_DAYS,
+    REFERENCE_KINDS,
     LoadedReferences,
     RefFile,
     build_references,
@@ -51,10 +55,14 @@ from routewatch.pipeline.references import (
 )
 
 __all__ = [
+    "ALL_KINDS",
     "DATA_END_SLACK_S",
     "DEFAULT_COLLECTORS",
     "MAX_AGE_DAYS",
+    "REFERENCE_KINDS",
+    "Detection",
     "Engine",
+    "Kind",
     "LakeSlice",
     "LoadedReferences",
     "LocalEngine",
@@ -65,6 +73,7 @@ __all__ = [
     "Observer",
     "ReadStats",
     "RefFile",
+    "References",
     "RunResult",
     "TimeSpan",
     "build_references",
@@ -76,6 +85,7 @@ __all__ = [
     "ingest_inputs",
     "lake_slice",
     "load_references",
+    "mrt_inputs",
     "mrt_stream",
     "run_month",
 ]

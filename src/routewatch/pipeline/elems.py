@@ -41,6 +41,7 @@ __all__ = [
     "ingest_inputs",
     "lake_index",
     "lake_slice",
+    "mrt_inputs",
     "mrt_stream",
 ]
 
@@ -117,6 +118,14 @@ def ingest_inputs(
         parts += _parts(manifest)
         observer.advance(mrt.name)
     return LakeSlice(lake, tuple(sorted(set(parts))))
+
+
+def mrt_inputs(paths: Sequence[Path]) -> list[MrtInput]:
+    """Run inputs for MRT files named by a user: the collector from each file's name or
+    folders (as RIS and RouteViews lay out archives), else ``unknown``."""
+    from routewatch.ingest.lake import UNKNOWN_COLLECTOR, collector_for
+
+    return [MrtInput(p, collector_for(p) or UNKNOWN_COLLECTOR, "mrt") for p in paths]
 
 
 def _manifest_of(mrt: MrtInput, lake: Path) -> IngestManifest:

@@ -1,11 +1,12 @@
 """The engine seam: where a run's detection and aggregations execute.
 
 Role: an :class:`Engine` takes a run's elems (a :class:`~routewatch.pipeline.elems.LakeSlice`),
-the reference indexes, the methodology and the window, and returns a
-:class:`MonthDetection`: findings and incidents (:func:`routewatch.detect.detect`'s tables)
-plus the month's announced pairs and per-AS visibility. :class:`LocalEngine` runs on this
-machine: the lake parts merged in the total elem order into one detection stream cut into
-``buckets`` buckets, and the aggregations out of core in DuckDB (:mod:`routewatch.store.lake`).
+the reference indexes, the methodology and the window; :meth:`Engine.detect` returns
+findings and incidents (:func:`routewatch.detect.detect`'s tables), :meth:`Engine.aggregate`
+the month's announced pairs and per-AS visibility with them (a :class:`MonthDetection`).
+:class:`LocalEngine` runs on this machine: the lake parts merged in the total elem order
+into one detection stream cut into ``buckets`` buckets, and the aggregations out of core in
+DuckDB (:mod:`routewatch.store.lake`).
 A cluster engine implements the same protocol with the same per-bucket function
 (:class:`routewatch.detect.PartitionRun`); every engine returns the same tables.
 
@@ -59,9 +60,8 @@ class Engine(Protocol):
                kinds: frozenset[Kind] = ALL_KINDS) -> Detection:
         """Findings and incidents of the window (elems from ``span.data_start`` on)."""
 
-    def month(self, elems: LakeSlice, refs: References, method: Methodology,
-              span: TimeSpan) -> MonthDetection:
-        """Detection plus the announced pairs and AS visibility of the window."""
+    def aggregate(self, elems: LakeSlice, span: TimeSpan, found: Detection) -> MonthDetection:
+        """The announced pairs and AS visibility of the window, with ``found``."""
 
 
 @dataclass
@@ -79,12 +79,10 @@ class LocalEngine:
         return detect(stream, refs, method=method, window=(span.window_start, span.window_end),
                       kinds=kinds, buckets=self.buckets)  # fmt: skip
 
-    def month(self, elems: LakeSlice, refs: References, method: Methodology,
-              span: TimeSpan) -> MonthDetection:
-        """Detection plus the announced pairs and AS visibility of the window."""
+    def aggregate(self, elems: LakeSlice, span: TimeSpan, found: Detection) -> MonthDetection:
+        """The announced pairs and AS visibility of the window, out of core in DuckDB."""
         from routewatch.store.lake import announced_pairs, asn_visibility
 
-        found = self.detect(elems, refs, method, span)
         paths = elems.paths
         with tempfile.TemporaryDirectory(prefix="routewatch-aggregate-") as scratch:
             pairs = announced_pairs(paths, span.window_start, span.window_end,

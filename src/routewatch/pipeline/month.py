@@ -34,7 +34,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +71,7 @@ __all__ = [
     "DATA_END_SLACK_S",
     "MonthInputs",
     "RunResult",
+    "StageClock",
     "data_start",
     "demo_inputs",
     "run_month",
@@ -113,6 +114,8 @@ class RunResult:
     networks_seen: int
     bands: Mapping[str, Mapping[str, int]]
     seconds: float
+    #: per stage (references, ingest, detect, aggregate, score, store): wall and CPU seconds
+    stages: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
@@ -144,13 +147,14 @@ def run_month(
     observer = observer or NullObserver()
     engine = engine or LocalEngine(buckets=int(settings.get("buckets")))
     began = time.monotonic()
+    timer = StageClock()
     window = Window.of(inputs.month)
     started = now()
     run_id = f"{window.label}-{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     store = Store.open(db)
     try:
         with _lake_folder(lake) as folder:
-            result = _run(inputs, store, window, method, observer, folder, engine)
+            result = _run(inputs, store, window, method, observer, folder, engine, timer)
     except RoutewatchError:
         store.record_run(RunInfo(run_id, window.month, started, RunStatus.FAILED,
                                  method.version, now(), inputs.fetch_manifest))  # fmt: skip
@@ -163,10 +167,27 @@ def run_month(
     run = RunInfo(run_id, window.month, started, status, method.version, now(),
                   inputs.fetch_manifest, dates, tuple(gaps))  # fmt: skip
     observer.stage("Storing", 1)
-    written = store.write_snapshot(window.month, tables, run)
+    with timer.stage("store"):
+        written = store.write_snapshot(window.month, tables, run)
     observer.advance("stored")
     return _summarise(run, store.path, written, tables, stats, observed,
-                      time.monotonic() - began)
+                      time.monotonic() - began, timer.seconds)
+
+
+class StageClock:
+    """Wall and CPU seconds (this process) of each named stage of a run."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, tuple[float, float]] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as stage ``name``."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = (time.perf_counter() - wall, time.process_time() - cpu)
 
 
 @contextlib.contextmanager
@@ -183,20 +204,23 @@ _Outcome = tuple[MonthTables, dict[str, dt.date], list[str], ReadStats,
 
 
 def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
-         observer: Observer, lake: Path, engine: Engine) -> _Outcome:
+         observer: Observer, lake: Path, engine: Engine, timer: StageClock) -> _Outcome:
     if not inputs.mrt:
         raise InputError(f"no BGP data for {window.label}; fetch it with 'routewatch run "
                          f"--month {window.label}' (online) or check the cache")
     chosen, dates, gaps = choose_references(inputs.references, window)
     gaps = [*inputs.gaps, *gaps]
-    loaded = load_references(chosen, dates, window, observer)
+    with timer.stage("references"):
+        loaded = load_references(chosen, dates, window, observer)
     gaps += loaded.gaps
     stats = ReadStats()
-    elems = ingest_inputs(inputs.mrt, lake, stats, observer)
+    with timer.stage("ingest"):
+        elems = ingest_inputs(inputs.mrt, lake, stats, observer)
     start = data_start(window, method)
     span = TimeSpan(int(start.timestamp()) * _US, window.start_us, window.end_us)
-    observer.stage(f"Detecting ({engine.name} engine)", 1)
-    found = engine.month(elems, loaded.refs, method, span)
+    observer.stage(f"Detecting ({engine.name} engine)", 2)
+    with timer.stage("detect"):
+        detection = engine.detect(elems, loaded.refs, method, span)
     observer.advance("detected")
     first, last = detection.report.first_time, detection.report.last_time
     observed = _observed(first, last)
@@ -204,6 +228,9 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
         raise InputError(f"no BGP data of {window.label} could be read: all "
                          f"{len(stats.problem_files)} MRT file(s) are broken (first: "
                          f"{stats.problem_files[0]}); check them with 'routewatch mrt stats'")
+    with timer.stage("aggregate"):
+        found = engine.aggregate(elems, span, detection)
+    observer.advance("announced pairs and visibility")
     incidents = found.detection.incidents
     gaps += _coverage_gaps(observed, start, window)
     if observed and last is not None and last < window.end_us - DATA_END_SLACK_S * _US:
@@ -212,7 +239,8 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
         gaps.append(f"bgp: {stats.problems} MRT problems in {len(stats.problem_files)} files "
                     "(see 'routewatch mrt stats')")
     observer.stage("Scoring", 1)
-    tables = _score(found, incidents, loaded, window, method, store)
+    with timer.stage("score"):
+        tables = _score(found, incidents, loaded, window, method, store)
     observer.advance("scored")
     return tables, dates, gaps, stats, observed
 
@@ -338,7 +366,7 @@ def _networks(areas: pa.Table, peeringdb: pa.Table, window: Window,
 
 def _summarise(run: RunInfo, db: Path, written: Mapping[str, int], tables: MonthTables,
                stats: ReadStats, observed: tuple[dt.datetime, dt.datetime] | None,
-               seconds: float) -> RunResult:
+               seconds: float, stages: Mapping[str, tuple[float, float]]) -> RunResult:
     incidents = tables.incidents.column("metric").to_pylist()
     by_metric = {m: incidents.count(m) for m in sorted(set(incidents))}
     bands: dict[str, dict[str, int]] = {}
@@ -347,7 +375,8 @@ def _summarise(run: RunInfo, db: Path, written: Mapping[str, int], tables: Month
         bands.setdefault(str(row["action"]), {})[str(row["band"])] = int(row["asn_count"])
     seen = pc.sum(tables.asn_metrics.column("seen").cast(pa.int64())).as_py() or 0
     return RunResult(run, db, written, stats.files, dict(stats.elems), stats.problems, observed,
-                     by_metric, tables.asn_metrics.num_rows, int(seen), bands, seconds)
+                     by_metric, tables.asn_metrics.num_rows, int(seen), bands, seconds,
+                     dict(stages))
 
 
 def demo_inputs() -> MonthInputs:
