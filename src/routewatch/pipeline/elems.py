@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from routewatch.errors import InputError
 from routewatch.ingest.lake import (
     MANIFEST_DIR,
     IngestManifest,
@@ -108,12 +109,22 @@ class LakeSlice:
 def ingest_inputs(
     files: Sequence[MrtInput], lake: Path, stats: ReadStats, observer: Observer | None = None
 ) -> LakeSlice:
-    """Ingest every file of a run into ``lake`` (skipping files already there); its parts."""
+    """Ingest every file of a run into ``lake`` (skipping files already there); its parts.
+
+    A file of which not one record can be read is counted as a problem file and skipped
+    (the run is then partial; it fails only when no file could be read at all).
+    """
     observer = observer or NullObserver()
     observer.stage("Ingesting MRT", len(files))
     parts: list[tuple[str, str, bool]] = []
     for mrt in files:
-        manifest = _manifest_of(mrt, lake)
+        try:
+            manifest = _manifest_of(mrt, lake)
+        except InputError as exc:  # not one record readable: a broken file, not a broken run
+            stats.count(mrt.name, {}, 1)
+            observer.message(f"{mrt.name}: skipped ({exc})")
+            observer.advance(mrt.name)
+            continue
         stats.count(mrt.name, manifest.elems, sum(p.count for p in manifest.problems))
         parts += _parts(manifest)
         observer.advance(mrt.name)
@@ -129,8 +140,6 @@ def mrt_inputs(paths: Sequence[Path]) -> list[MrtInput]:
 
 
 def _manifest_of(mrt: MrtInput, lake: Path) -> IngestManifest:
-    from routewatch.errors import InputError
-
     if mrt.file_id is not None:
         found = read_manifest(lake, mrt.file_id)
         if found is not None:
