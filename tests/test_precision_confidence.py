@@ -30,14 +30,14 @@ WINDOW = (parse_time("2021-01-01T00:00:00Z"), parse_time("2021-01-03T00:00:00Z")
 
 
 def hijack_elems(peers: int = 3, hours: float = 2.0) -> pa.RecordBatch:
-    """AS64500 holds 203.0.113.0/24 in the RIB; AS64511 announces it 1 h later via AS3356,
-    seen by ``peers`` peer ASes, for ``hours``."""
+    """AS64500 holds 203.0.113.0/24 since a RIB of the baseline; AS64511 announces it an hour
+    into the window via AS3356, seen by ``peers`` peer ASes, for ``hours``."""
     rows = []
     end = dt.datetime(2021, 1, 1, 1) + dt.timedelta(hours=hours)
     for i in range(peers):
         peer = f"192.0.2.{i + 1} {65001 + i}"
         rows += [
-            f"2021-01-01T00:00:00Z R rrc00 {peer} 203.0.113.0/24 {65001 + i} 174 64500",
+            f"2020-12-28T00:00:00Z R rrc00 {peer} 203.0.113.0/24 {65001 + i} 174 64500",
             f"2021-01-01T01:00:00Z A rrc00 {peer} 203.0.113.0/24 {65001 + i} 3356 64511",
             f"{end:%Y-%m-%dT%H:%M:%SZ} A rrc00 {peer} 203.0.113.0/24 {65001 + i} 174 64500",
         ]
@@ -181,14 +181,13 @@ def test_classes_and_threshold() -> None:
 # ------------------------------------------------------------------ real data
 @pytest.fixture(scope="module")
 def rrc21() -> tuple[Detection, Detection]:
-    from routewatch.cli.detect import build_references
-    from routewatch.ingest.mrt import read_elems
+    from routewatch.pipeline import build_references, mrt_stream
 
-    refs = build_references((shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt"),), (),
-                            (shared_data("asrel/toposcope_asrel_201801.txt"),), (), (), (), ())
-    path = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
-    batch = pa.Table.from_batches(list(read_elems(path, collector="rrc21")))
-    batches = batch.sort_by("timestamp").to_batches()
+    refs = build_references({
+        "vrps": [shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")],
+        "as-relationships": [shared_data("asrel/toposcope_asrel_201801.txt")],
+    })
+    batches = list(mrt_stream([shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")]))
     return (detect(batches, refs, method=RW_2026_1), detect(batches, refs, method=RW_2026_2))
 
 

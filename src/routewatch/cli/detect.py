@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from routewatch import settings
+from routewatch.cli.exits import finish
 from routewatch.errors import ConfigError, InputError
 from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.pipeline import (
@@ -167,7 +168,7 @@ def detect(
     click.echo(_summary(result, out, method.version))
     if stats.problems:
         click.echo(f"{stats.problems} MRT problems met (see 'routewatch mrt stats')", err=True)
-        raise click.exceptions.Exit(3)
+    finish(partial=stats.problems)
 
 
 def _utc(us: int) -> dt.datetime:

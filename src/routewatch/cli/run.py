@@ -35,8 +35,9 @@ from rich.progress import (
 )
 
 from routewatch import settings
+from routewatch.cli.exits import finish
 from routewatch.errors import ConfigError
-from routewatch.methodology import RW_2026_1
+from routewatch.methodology import BANDS, RW_2026_1, Action
 from routewatch.months import BulkResult, MonthOutcome, Outcome, month_range, parse_month
 from routewatch.pipeline import (
     DEFAULT_COLLECTORS,
@@ -51,9 +52,6 @@ from routewatch.store import Store
 __all__ = ["BarObserver", "coverage_text", "demo", "format_bulk", "format_summary", "run",
            "serve_dashboard"]
 
-_ACTIONS = ("filtering", "anti-spoofing", "coordination", "global-validation-irr",
-            "global-validation-rpki")  # fmt: skip
-_BANDS = ("ready", "aspiring", "lagging", "no-data")
 
 
 class BarObserver:
@@ -134,10 +132,10 @@ def format_summary(result: RunResult, stale: tuple[str, ...] = ()) -> str:
         lines.append(f"    {metric:<14} {count:>6}")
     if not result.incidents_by_metric:
         lines.append("    none")
-    lines.append(f"  {'bands per action:':<26}" + "  ".join(f"{b:>9}" for b in _BANDS))
-    for action in _ACTIONS:
+    lines.append(f"  {'bands per action:':<26}" + "  ".join(f"{b:>9}" for b in BANDS))
+    for action in Action:
         counts = result.bands.get(action, {})
-        lines.append(f"    {action:<24}" + "  ".join(f"{counts.get(b, 0):>9,}" for b in _BANDS))
+        lines.append(f"    {action:<24}" + "  ".join(f"{counts.get(b, 0):>9,}" for b in BANDS))
     if result.stages:
         lines.append("  time (wall / CPU s): " + ", ".join(
             f"{name} {wall:.1f}/{cpu:.1f}" for name, (wall, cpu) in result.stages.items()))
@@ -241,11 +239,11 @@ def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | No
     if len(months) == 1:
         click.echo(result.text)
         if result.code:
-            raise click.exceptions.Exit(result.code)
+            finish(partial=result.code)
         return
     click.echo(format_bulk(bulk))
     if bulk.exit_code:
-        raise click.exceptions.Exit(bulk.exit_code)
+        finish(unreadable=int(bulk.exit_code == 1), partial=int(bulk.exit_code == 3))
 
 
 def _months(texts: tuple[str, ...], first: str | None, last: str | None) -> list[dt.date]:

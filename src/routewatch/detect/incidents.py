@@ -35,15 +35,21 @@ import pyarrow.compute as pc
 
 from routewatch.detect.confidence import Confidence, confidence_rank, suspected
 from routewatch.detect.findings import union_events
-from routewatch.methodology import Methodology
+from routewatch.methodology import (
+    CUSTOMER_SCORED_METRICS,
+    INCIDENT_METRICS,
+    OWN_SCORED_METRICS,
+    Methodology,
+)
 from routewatch.schemas import INCIDENTS
 
 __all__ = ["SCORED_METRICS", "build_incidents"]
 
 I64 = npt.NDArray[np.int64]
 #: Metrics the Action 1 score uses (M1/M1C are shown, not scored).
-SCORED_METRICS = frozenset({"M2", "M3", "M4", "M2C", "M3C", "M4C"})
-_C_METRICS = {"M1": "M1C", "M2": "M2C", "M3": "M3C", "M4": "M4C"}
+SCORED_METRICS = frozenset({*OWN_SCORED_METRICS, *CUSTOMER_SCORED_METRICS})
+#: The own metrics that have a "C" metric for the accomplice (M1 -> M1C, ...).
+_C_METRICS = {m: f"{m}C" for m in INCIDENT_METRICS if f"{m}C" in INCIDENT_METRICS}
 _NONE = -1
 
 
@@ -110,7 +116,7 @@ def _events(
     accomplice = _int(findings.column("accomplice_asn").take(take))
     counts = np.asarray(findings.column("accomplice_counts").take(take).fill_null(False)
                         .to_numpy(zero_copy_only=False), np.bool_)  # fmt: skip
-    c_metric = pc.replace_substring_regex(metric, "^(M[1-4])$", r"\1C")
+    c_metric = pc.replace_substring_regex(metric, f"^({'|'.join(_C_METRICS)})$", r"\1C")
     has_c = counts & (accomplice >= 0) & np.asarray(
         pc.is_in(metric, pa.array(sorted(_C_METRICS))).to_numpy(zero_copy_only=False), np.bool_)
     extra = np.flatnonzero(has_c)
