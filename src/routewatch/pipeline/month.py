@@ -43,10 +43,10 @@ import pyarrow.compute as pc
 
 from routewatch import settings
 from routewatch.coverage import month_coverage
-from routewatch.impacts import month_impact
 from routewatch.detect import build_incidents
 from routewatch.detect.verdicts import pair_verdicts
 from routewatch.errors import InputError, RoutewatchError
+from routewatch.impacts import month_impact
 from routewatch.methodology import RW_2026_1, Methodology
 from routewatch.metrics import (
     Window,
