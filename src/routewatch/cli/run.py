@@ -340,8 +340,7 @@ def demo(no_serve: bool, db: Path | None, host: str, port: int) -> None:
     with BarObserver() as observer:
         bulk = run_months(inputs, inputs.__getitem__, target, observer=observer)
     click.echo(format_bulk(bulk))
-    if bulk.count(Outcome.FAILED):
-        raise click.exceptions.Exit(1)
+    finish(unreadable=bulk.count(Outcome.FAILED))
     if not no_serve:
         serve_dashboard(target, host, port)
 
