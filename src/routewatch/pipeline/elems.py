@@ -157,35 +157,55 @@ def _parts(manifest: IngestManifest) -> list[tuple[str, str, bool]]:
 
 def lake_index(lake: Path) -> dict[tuple[str, str], IngestManifest]:
     """Current-format manifests of a lake by (collector, source file name)."""
-    folder = lake / MANIFEST_DIR
-    out: dict[tuple[str, str], IngestManifest] = {}
-    if not folder.is_dir():
-        return out
+    current, _ = _manifests(lake)
+    return {(m.collector, Path(m.source).name): m for m in current}
+
+
+def _manifests(lake: Path) -> tuple[list[IngestManifest], list[IngestManifest]]:
+    """The lake's manifests: (current format, older format — to be ingested again)."""
     from routewatch.ingest.lake import LAKE_FORMAT
 
-    for path in sorted(folder.glob("*.json")):
+    folder = lake / MANIFEST_DIR
+    current: list[IngestManifest] = []
+    older: list[IngestManifest] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         manifest = read_manifest(lake, path.stem)
-        if manifest is not None and manifest.lake_format == LAKE_FORMAT:
-            out[(manifest.collector, Path(manifest.source).name)] = manifest
-    return out
+        if manifest is not None:
+            (current if manifest.lake_format == LAKE_FORMAT else older).append(manifest)
+    return current, older
 
 
 def lake_slice(
     lake: Path, start: dt.datetime, end: dt.datetime, collectors: Sequence[str] = ()
 ) -> LakeSlice:
     """The parts of every file in ``lake`` with elems in ``[start, end)`` (of the given
-    collectors, or all)."""
+    collectors, or all).
+
+    Raises :class:`InputError` when files of that time were ingested by an older routewatch
+    (their parts lack the elem order) and must be ingested again.
+    """
     chosen: list[tuple[str, str, bool]] = []
-    for manifest in lake_index(lake).values():
-        if collectors and manifest.collector not in collectors:
-            continue
-        first, last = manifest.first_timestamp, manifest.last_timestamp
-        if first is None or last is None:
-            continue
-        if dt.datetime.fromisoformat(first) >= end or dt.datetime.fromisoformat(last) < start:
+    current, older = _manifests(lake)
+    stale = [m for m in older if _overlaps(m, start, end, collectors)]
+    if stale:
+        raise InputError(f"{len(stale)} file(s) in the lake {lake} were ingested by an older "
+                         f"routewatch (first: {Path(stale[0].source).name}); ingest them again "
+                         f"with 'routewatch ingest FILE... --lake {lake} --replace'")
+    for manifest in current:
+        if not _overlaps(manifest, start, end, collectors):
             continue
         chosen += _parts(manifest)
     return LakeSlice(lake, tuple(sorted(set(chosen))))
+
+
+def _overlaps(manifest: IngestManifest, start: dt.datetime, end: dt.datetime,
+              collectors: Sequence[str]) -> bool:
+    if collectors and manifest.collector not in collectors:
+        return False
+    first, last = manifest.first_timestamp, manifest.last_timestamp
+    if first is None or last is None:
+        return False
+    return dt.datetime.fromisoformat(first) < end and dt.datetime.fromisoformat(last) >= start
 
 
 def elem_stream(
