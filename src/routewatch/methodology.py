@@ -123,6 +123,10 @@ class Methodology:
     rel_age_months: int = 3
     #: ... and further than this -> -2
     rel_old_months: int = 24
+    #: M2: only IRR route objects of authoritative (RIR-run) registries exempt a conflicting
+    #: origin; False: any registry's (rw-2026.1). A non-authoritative object can be
+    #: registered by anyone, so under True it only informs confidence.
+    irr_exempts_authoritative_only: bool = False
 
     def weight(self, duration_us: int) -> float:
         """Weight of an incident lasting ``duration_us`` microseconds inside the window."""
@@ -186,9 +190,9 @@ RW_2026_1 = Methodology(
 
 #: rw-2026.2 (precision): every leak and hijack finding gets a confidence class from its
 #: evidence (detect/confidence.py) and only the ``high`` class is scored; the rest is listed
-#: as suspected with its reasons. Phase 2 of issue 12 adds the hijack exemptions (customer
-#: cone, coexistence across the baseline) under this version before it becomes the default.
-RW_2026_2 = replace(RW_2026_1, version="rw-2026.2", confidence_threshold="high")
+#: as suspected with its reasons; only authoritative IRR objects exempt a hijack conflict.
+RW_2026_2 = replace(RW_2026_1, version="rw-2026.2", confidence_threshold="high",
+                    irr_exempts_authoritative_only=True)  # fmt: skip
 
 METHODOLOGIES: dict[str, Methodology] = {m.version: m for m in (RW_2026_1, RW_2026_2)}
 

@@ -59,13 +59,20 @@ import numpy as np
 import numpy.typing as npt
 
 from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
+from routewatch.detect.exemptions import ROV_INVALID, origin_exemption, pair_exemption
 from routewatch.detect.findings import Marks, Summaries, union_events
 from routewatch.detect.hijacks import Intervals, covering_prefixes, visibility_intervals
 from routewatch.detect.leaks import LeakReport, mark_leaks
 from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans, peak_visibility
-from routewatch.detect.verdicts import References, Rel, asn_bogons, pair_verdicts
+from routewatch.detect.verdicts import (
+    PairVerdicts,
+    References,
+    Rel,
+    asn_bogons,
+    pair_verdicts,
+)
 from routewatch.methodology import Methodology
 from routewatch.prefixes import mask_words
 
@@ -74,8 +81,6 @@ __all__ = ["GHOST_PEER", "CompactReport", "Compactor"]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 GHOST_PEER = -1
-_VALID, _INVALID, _REGISTERED = 1, 2, 2
-_RELATED = (Rel.P2C, Rel.C2P, Rel.SIBLING)
 
 
 @dataclass
@@ -273,7 +278,7 @@ class Compactor:
             np.asarray(self.catalog.prefix_len, np.uint8)[prefix],
             origin,
         )
-        out: B = v.rov_state == _INVALID
+        out: B = v.rov_state == ROV_INVALID
         return out
 
     # ------------------------------------------------------------------------------ M2
@@ -927,7 +932,7 @@ class _Judge:
         outer = np.asarray(list(self.by_prefix), np.int32)
         self.covers = covering_prefixes(owner.catalog, inner, outer)
         self._hops: I64 | None = None
-        self._verdicts: tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]] | None = None
+        self._verdicts: PairVerdicts | None = None
 
     def _universe(self, q: int) -> list[int]:
         pairs = list(self.by_prefix[q])
@@ -941,7 +946,7 @@ class _Judge:
         lo, hi = np.searchsorted(self._hops, [pair << 32, (pair + 1) << 32])
         return {h - 1 for h in (self._hops[lo:hi] & 0xFFFFFFFF).tolist() if h > 0}
 
-    def _pair_verdicts(self) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    def _pair_verdicts(self) -> PairVerdicts:
         if self._verdicts is None:
             cat = self.owner.catalog
             v = pair_verdicts(
@@ -952,7 +957,7 @@ class _Judge:
                 np.asarray(cat.prefix_len, np.uint8)[self.prefix],
                 self.origin,
             )
-            self._verdicts = (v.rov_state, v.irr_state)
+            self._verdicts = v
         return self._verdicts
 
     def _overlaps(self, pair: int, start: int, end: int) -> bool:
@@ -981,16 +986,14 @@ class _Judge:
                   and (int(iv.est_at[p]) < start or self._overlaps(p, start, until))]  # fmt: skip
         if not others:
             return True
-        rov, irr = self._pair_verdicts()
-        refs = self.owner.refs
-        if rov[pair] == _VALID or irr[pair] == _REGISTERED:
-            return True
-        if refs.bogons is not None:
-            codes, _ = refs.bogons.asn_category(np.array([x], np.uint32))
-            if int(codes[0]) != 0:
-                return True
+        # the detector's own rule (detect/exemptions.py): exempt against every origin that
+        # can conflict is clean for good (reference data is fixed, upstreams only grow)
+        v, refs = self._pair_verdicts(), self.owner.refs
+        bogon, _ = asn_bogons(refs, np.array([x], np.int64))
+        if pair_exemption(self.owner.method, bogon_origin=int(bogon[0]) > 0,
+                          rov=int(v.rov_state[pair]), irr=int(v.irr_state[pair]),
+                          irr_authoritative=bool(v.irr_authoritative[pair])) is not None:
+            return True  # fmt: skip
         ups = self._upstreams(pair)
-        return all(
-            refs.relation_of(x, int(self.origin[p])) in _RELATED or int(self.origin[p]) in ups
-            for p in others
-        )
+        return all(origin_exemption(refs, x, [int(self.origin[p])], ups) is not None
+                   for p in others)  # fmt: skip

@@ -15,15 +15,16 @@ Rules (METHODOLOGY §4, ROUTING-REFERENCE "Hijack taxonomy"):
   take no part); an interval that began in the baseline is judged like any other, so a
   hijack running into the window is clipped, not legitimised:
   * X established for Q or a covering prefix → no conflict;
-  * some other origin established → conflict: a hijack with culprit X unless X is
-    RPKI-valid or IRR-registered for Q, X is a sibling or direct customer/provider of an
-    established origin, an established origin is X's direct upstream in one of its paths
-    (the old origin itself carries the route: a customer using its provider's space, which
-    relationship files often miss, or a prepend typo such as "136653 2"), or X is a bogon ASN
-    (an artefact of the AS before it, judged by M4). Symmetrically, another origin that X
-    itself carries (X is its direct upstream) is no conflict for X. Decided by ``rpki``
-    when X is RPKI-invalid, else ``established-origin``. ARTEMIS labels: ``exact`` (same
-    prefix, MOAS) or ``sub-prefix`` (sub-MOAS), ``type-0``.
+  * some other origin established → conflict: a hijack with culprit X unless an exemption
+    of :mod:`.exemptions` holds (the one rule compaction uses too): X is a bogon ASN (an
+    artefact of the AS before it, judged by M4), RPKI-valid or IRR-registered for Q (under
+    ``rw-2026.2`` by an authoritative registry only), a sibling or direct customer/provider
+    of an established origin, or an established origin is X's direct upstream in one of its
+    paths (the old origin itself carries the route: a customer using its provider's space,
+    which relationship files often miss, or a prepend typo such as "136653 2").
+    Symmetrically, another origin that X itself carries (X is its direct upstream) is no
+    conflict for X. Decided by ``rpki`` when X is RPKI-invalid, else ``established-origin``.
+    ARTEMIS labels: ``exact`` (same prefix, MOAS) or ``sub-prefix`` (sub-MOAS), ``type-0``.
   * only not-yet-established origins overlap I → RPKI decides (X invalid while another is
     valid), else IRR (X unregistered while another is registered), else a MOAS with an
     undetermined culprit, counted against no AS. X RPKI-valid, IRR-registered or related →
@@ -47,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from routewatch.detect.exemptions import IRR_REGISTERED, ROV_INVALID, ROV_VALID, exemption
 from routewatch.detect.findings import (
     OPEN,
     DecidedBy,
@@ -60,7 +62,7 @@ from routewatch.detect.findings import (
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
 from routewatch.detect.state import Catalog, Spans
-from routewatch.detect.verdicts import References, Rel, asn_bogons, pair_verdicts
+from routewatch.detect.verdicts import References, asn_bogons, pair_verdicts
 from routewatch.methodology import Methodology
 from routewatch.prefixes import mask_words
 
@@ -79,9 +81,6 @@ _NEVER = int(OPEN)
 #: A RIB dump takes minutes to write (ROUTING-REFERENCE, "MRT and route state"): its entries
 #: up to this long after the first instant of the data are the data's first snapshot.
 RIB_DUMP_US = 15 * 60 * 1_000_000
-_VALID, _INVALID = 1, 2
-_REGISTERED = 2
-_RELATED = frozenset({Rel.P2C, Rel.C2P, Rel.SIBLING})
 
 
 @dataclass
@@ -112,6 +111,8 @@ class OriginPairs:
     est_at: I64
     rov: npt.NDArray[np.int8]
     irr: npt.NDArray[np.int8]
+    #: per pair: an authoritative registry's route object registers it
+    irr_authoritative: npt.NDArray[np.bool_]
     #: per interval: it began with the data (its history before is unknown)
     iv_censored: npt.NDArray[np.bool_]
     #: per pair: its origin is a bogon ASN
@@ -148,7 +149,7 @@ def mark_hijacks(
     # a prefix is worth judging when it is ours and one of its intervals can give a finding:
     # not established before it began, and not censored unless RPKI can decide it
     maybe = (pairs.est_at[pairs.iv_pair] >= pairs.iv_start) & (
-        ~pairs.iv_censored | (pairs.rov[pairs.iv_pair] == _INVALID))
+        ~pairs.iv_censored | (pairs.rov[pairs.iv_pair] == ROV_INVALID))
     judged = set(pairs.prefix[np.unique(pairs.iv_pair[maybe])].tolist())
     owned = set(pairs.prefix[mine].tolist()) & judged
     m2_intervals: set[int] = set()
@@ -157,7 +158,7 @@ def mark_hijacks(
             continue
         report.candidate_prefixes += 1
         _judge_prefix(q, pairs, by_prefix, covers, spans, routes, paths, catalog, refs,
-                      marks, report, m2_intervals)  # fmt: skip
+                      method, marks, report, m2_intervals)  # fmt: skip
     _mark_rpki_invalid(pairs, mine, spans, routes, paths, refs, marks, m2_intervals)
     return pairs
 
@@ -192,7 +193,7 @@ def origin_pairs(
     bogon, _ = asn_bogons(refs, np.maximum(origin, 0))
     return OriginPairs(prefix, origin, of_route, route_order, route_bounds, iv.group, iv.start,
                        iv.end, iv.bounds, iv.est_at, v.rov_state, v.irr_state,
-                       censored, (bogon > 0) & (origin >= 0))  # fmt: skip
+                       v.irr_authoritative, censored, (bogon > 0) & (origin >= 0))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ def _judge_prefix(
     paths: FlatPaths,
     catalog: Catalog,
     refs: References,
+    method: Methodology,
     marks: Marks,
     report: HijackReport,
     m2_intervals: set[int],
@@ -354,7 +356,7 @@ def _judge_prefix(
             if x_est < start:
                 continue
             censored = bool(pairs.iv_censored[iv])
-            if censored and pairs.rov[pair] != _INVALID:
+            if censored and pairs.rov[pair] != ROV_INVALID:
                 continue  # no history to judge it by, and RPKI cannot decide it
             others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x
                       and x not in upstream_of(i)]  # fmt: skip
@@ -367,8 +369,8 @@ def _judge_prefix(
             if not established and not concurrent:
                 continue
             report.conflicts += 1
-            detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, report,
-                             upstream_of(pair), censored)  # fmt: skip
+            detail = _decide(q, pair, x, established, concurrent, pairs, catalog, refs, method,
+                             report, upstream_of(pair), censored)  # fmt: skip
             if detail is None:
                 continue
             m2_intervals.add(iv)
@@ -391,10 +393,6 @@ def _overlaps(pairs: OriginPairs, i: int, start: int, end: int) -> bool:
     return bool(((pairs.iv_start[lo:hi] < end) & (pairs.iv_end[lo:hi] > start)).any())
 
 
-def _related(refs: References, x: int, others: list[int]) -> bool:
-    return any(refs.relation_of(x, y) in _RELATED for y in others)
-
-
 def _decide(
     q: int,
     pair: int,
@@ -404,6 +402,7 @@ def _decide(
     pairs: OriginPairs,
     catalog: Catalog,
     refs: References,
+    method: Methodology,
     report: HijackReport,
     upstreams: set[int],
     censored: bool = False,
@@ -413,22 +412,14 @@ def _decide(
     A ``censored`` interval began with the data: nothing is known of who came first, so
     only RPKI can make it a hijack (X invalid while another origin is valid).
     """
-    if pairs.origin_bogon[pair]:
-        report.skip("bogon-origin")  # an artefact of the AS before it: M4 covers it
-        return None
-    if pairs.rov[pair] == _VALID:
-        report.skip("rpki-valid")
-        return None
-    if pairs.irr[pair] == _REGISTERED:
-        report.skip("irr-registered")
-        return None
     group = established or concurrent
     other_origins = sorted({int(pairs.origin[i]) for _, i in group})
-    if _related(refs, x, other_origins):
-        report.skip("related-origin")
-        return None
-    if upstreams & set(other_origins):
-        report.skip("origin-is-upstream")  # the other origin itself carries X's route
+    exempt = exemption(method, refs, x=x, bogon_origin=bool(pairs.origin_bogon[pair]),
+                       rov=int(pairs.rov[pair]), irr=int(pairs.irr[pair]),
+                       irr_authoritative=bool(pairs.irr_authoritative[pair]),
+                       others=other_origins, upstreams=upstreams)  # fmt: skip
+    if exempt is not None:
+        report.skip(exempt.value)
         return None
     exact = any(c == q for c, _ in group)
     conflict_prefix = min((c for c, _ in group), key=lambda c: catalog.prefix_len[c])
@@ -442,8 +433,8 @@ def _decide(
              refs.relation_source(x, y) or "none")
         for y in other_origins
     )  # fmt: skip
-    invalid = pairs.rov[pair] == _INVALID
-    rpki_decides = invalid and any(pairs.rov[i] == _VALID for _, i in group)
+    invalid = pairs.rov[pair] == ROV_INVALID
+    rpki_decides = invalid and any(pairs.rov[i] == ROV_VALID for _, i in group)
     if censored and not rpki_decides:
         report.skip("no-history")
         return None
@@ -452,7 +443,9 @@ def _decide(
         culprit: int | None = x
     elif rpki_decides:
         decided, culprit = DecidedBy.RPKI, x
-    elif pairs.irr[pair] >= 0 and any(pairs.irr[i] == _REGISTERED for _, i in group):
+    elif pairs.irr[pair] in (0, 1) and any(pairs.irr[i] == IRR_REGISTERED for _, i in group):
+        # X has no route object (a registered X was exempt, or its object is not
+        # authoritative: then IRR cannot tell the two origins apart)
         decided, culprit = DecidedBy.IRR, x
     else:
         decided, culprit = DecidedBy.UNDETERMINED, None
@@ -512,7 +505,7 @@ def _mark_rpki_invalid(
     marks: Marks,
     m2_intervals: set[int],
 ) -> None:
-    for pair in np.flatnonzero((pairs.rov == _INVALID) & mine).tolist():
+    for pair in np.flatnonzero((pairs.rov == ROV_INVALID) & mine).tolist():
         origin = int(pairs.origin[pair])
         x = origin if origin >= 0 else None  # an AS_SET origin matches no VRP (RFC 6811)
         labels = ("rpki-invalid",) if x is not None else ("rpki-invalid", "as-set-origin")

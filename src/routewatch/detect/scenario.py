@@ -50,7 +50,7 @@ from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.prefixes import parse_prefix
 from routewatch.reference.asrel import Relationships
 from routewatch.reference.bogons import BogonIndex
-from routewatch.reference.irr import IrrIndex
+from routewatch.reference.irr import AUTHORITATIVE_SOURCES, IrrIndex
 from routewatch.reference.rov import VrpIndex
 from routewatch.schemas import (
     AS_ORGS,
@@ -178,7 +178,7 @@ def references(data: dict[str, Any]) -> References:
         ])),
         irr=None if irr is None else IrrIndex.build(_table(IRR_ROUTES, [
             {**_prefix_cols(w[0]), "origin": int(w[1]), "source": w[2],
-             "authoritative": w[2].upper() not in {"RADB", "ALTDB", "NTTCOM", "LEVEL3"}}
+             "authoritative": w[2].upper() in AUTHORITATIVE_SOURCES}
             for w in irr
         ])),
         bogons=bogons,

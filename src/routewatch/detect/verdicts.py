@@ -98,6 +98,8 @@ class PairVerdicts:
     ``rov_reason`` its ``REASON_CODES``; ``irr_state`` ``reference.irr.IRR_STATES``
     (0 not-registered, 1 other-origin, 2 registered); ``bogon`` ``reference.bogons.CODE_CATEGORIES``
     (0 none, 1 full, 2 administrative). A code of -1 means the reference data was not available.
+    ``irr_authoritative`` is true where an object of an authoritative (RIR-run) registry
+    registers the pair (false without IRR data).
     """
 
     rov_state: npt.NDArray[np.int8]
@@ -107,6 +109,7 @@ class PairVerdicts:
     bogon_row: I64
     rov: RovResult | None
     irr: IrrResult | None
+    irr_authoritative: npt.NDArray[np.bool_]
 
 
 def pair_verdicts(
@@ -124,6 +127,7 @@ def pair_verdicts(
     unknown = np.full(n, -1, np.int8)
     rov = irr = None
     rov_state, rov_reason, irr_state = unknown, unknown, unknown
+    irr_authoritative = np.zeros(n, np.bool_)
     if refs.vrps is not None and n:
         rov = refs.vrps.validate(afi, hi, lo, length, asn, valid)
         rov_state = rov.state.astype(np.int8)
@@ -131,12 +135,25 @@ def pair_verdicts(
     if refs.irr is not None and n:
         irr = refs.irr.status(afi, hi, lo, length, asn, valid)
         irr_state = irr.state.astype(np.int8)
+        irr_authoritative = _authoritative_match(refs.irr, irr)
     bogon, bogon_row = unknown, np.full(n, -1, np.int64)
     if refs.bogons is not None and n:
         codes, rows = refs.bogons.prefix_category(afi, hi, lo, length)
         bogon = np.asarray(codes, np.int8)
         bogon_row = np.asarray(rows, np.int64)
-    return PairVerdicts(rov_state, rov_reason, irr_state, bogon, bogon_row, rov, irr)
+    return PairVerdicts(rov_state, rov_reason, irr_state, bogon, bogon_row, rov, irr,
+                        irr_authoritative)  # fmt: skip
+
+
+def _authoritative_match(index: IrrIndex, result: IrrResult) -> npt.NDArray[np.bool_]:
+    """Per pair: one of the route objects that register it is from an authoritative registry."""
+    flags = index.routes.column("authoritative").to_numpy(zero_copy_only=False).astype(np.bool_)
+    hits = flags[result.matched_rows].astype(np.int64)
+    running = np.zeros(len(hits) + 1, np.int64)
+    np.cumsum(hits, out=running[1:])
+    off = result.matched_offsets
+    out: npt.NDArray[np.bool_] = running[off[1:]] > running[off[:-1]]
+    return out
 
 
 def asn_bogons(refs: References, asns: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int8], I64]:
