@@ -126,7 +126,7 @@ class Methodology:
     #: M2: only IRR route objects of authoritative (RIR-run) registries exempt a conflicting
     #: origin; False: any registry's (rw-2026.1). A non-authoritative object can be
     #: registered by anyone, so under True it only informs confidence.
-    irr_exempts_authoritative_only: bool = False
+    irr_authoritative: bool = False
 
     def weight(self, duration_us: int) -> float:
         """Weight of an incident lasting ``duration_us`` microseconds inside the window."""
@@ -192,7 +192,7 @@ RW_2026_1 = Methodology(
 #: evidence (detect/confidence.py) and only the ``high`` class is scored; the rest is listed
 #: as suspected with its reasons; only authoritative IRR objects exempt a hijack conflict.
 RW_2026_2 = replace(RW_2026_1, version="rw-2026.2", confidence_threshold="high",
-                    irr_exempts_authoritative_only=True)  # fmt: skip
+                    irr_authoritative=True)  # fmt: skip
 
 METHODOLOGIES: dict[str, Methodology] = {m.version: m for m in (RW_2026_1, RW_2026_2)}
 

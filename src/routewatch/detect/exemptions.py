@@ -14,7 +14,7 @@ None (a conflict the caller judges). Checked in this order (METHODOLOGY §4.3):
 2. ``rpki-valid``: a VRP covers the pair with this origin;
 3. ``irr-registered``: an IRR route object for the prefix or a less specific names the
    origin — from any registry, or only from an authoritative (RIR-run) one when the
-   methodology's ``irr_exempts_authoritative_only`` is set (``rw-2026.2``): a
+   methodology's ``irr_authoritative`` is set (``rw-2026.2``): a
    non-authoritative object (RADB, ``*-NONAUTH``, ...) can be registered by anyone;
 4. ``related-origin``: a conflicting origin is a sibling (same organisation), customer or
    provider of the origin;
@@ -73,7 +73,7 @@ def pair_exemption(
         return Exemption.BOGON_ORIGIN
     if rov == ROV_VALID:
         return Exemption.RPKI_VALID
-    if irr == IRR_REGISTERED and (irr_authoritative or not method.irr_exempts_authoritative_only):
+    if irr == IRR_REGISTERED and (irr_authoritative or not method.irr_authoritative):
         return Exemption.IRR_REGISTERED
     return None
 
