@@ -26,7 +26,7 @@ import pyarrow as pa
 from routewatch.detect.state import Catalog, Spans, peak_visibility
 from routewatch.detect.verdicts import PairVerdicts, References, Rel, pair_verdicts
 from routewatch.methodology import Methodology
-from routewatch.schemas import FINDINGS
+from routewatch.schemas import FINDINGS, WITNESS
 
 __all__ = [
     "OPEN",
@@ -221,18 +221,29 @@ class Summaries:
         """The id of a route-level event key, interning it on first use."""
         return self.keys.setdefault(key, len(self.keys))
 
-    def peak(self, sid: int, detail: Detail) -> tuple[int, int]:
-        """Stored (peak, first time reached) of the event ``detail`` gives summary ``sid``."""
-        if detail.metric in (Metric.HIJACK, Metric.RPKI_INVALID):
-            return int(self.pair_peak[sid]), int(self.pair_at[sid])
-        if detail.metric == Metric.FAKE_FIRST_HOP:
-            return int(self.edge_peak[sid]), int(self.edge_at[sid])
-        key = self.keys.get(detail.event_key, -1)
-        lo, hi = np.searchsorted(self.r_sid, [sid, sid + 1])
-        hit = np.flatnonzero(self.r_key[lo:hi] == key)
-        if len(hit) == 0:
-            return 0, -1
-        return int(self.r_peak[lo + hit[0]]), int(self.r_at[lo + hit[0]])
+    def peaks(self, sid: I64, details: list[Detail]) -> tuple[I64, I64]:
+        """Stored (peak, first time reached; -1 never) of the event ``details[i]`` gives
+        summary ``sid[i]``, for every i at once."""
+        metric = [d.metric for d in details]
+        pair = np.array([m in (Metric.HIJACK, Metric.RPKI_INVALID) for m in metric], np.bool_)
+        edge = np.array([m == Metric.FAKE_FIRST_HOP for m in metric], np.bool_)
+        key = np.array([self.keys.get(d.event_key, -1) for d in details], np.int64)
+        peak = np.zeros(len(sid), np.int64)
+        at = np.full(len(sid), -1, np.int64)
+        peak[pair], at[pair] = self.pair_peak[sid[pair]], self.pair_at[sid[pair]]
+        peak[edge], at[edge] = self.edge_peak[sid[edge]], self.edge_at[sid[edge]]
+        route = np.flatnonzero(~pair & ~edge & (key >= 0))
+        if len(route) and len(self.r_sid):
+            # the first stored row of (sid, key); rows sorted by sid, then key, then position
+            width = np.int64(len(self.keys) + 1)
+            stored = self.r_sid * width + self.r_key
+            order = np.lexsort((np.arange(len(stored)), stored))
+            want = sid[route] * width + key[route]
+            hit = np.minimum(np.searchsorted(stored[order], want), len(order) - 1)
+            found = stored[order][hit] == want
+            row = order[hit[found]]
+            peak[route[found]], at[route[found]] = self.r_peak[row], self.r_at[row]
+        return peak, at
 
     def witnesses(self, sid: int) -> tuple[I64, I64, I64]:
         """(peer, first, last) rows of summary ``sid``."""
@@ -240,13 +251,16 @@ class Summaries:
         return self.w_peer[lo:hi], self.w_first[lo:hi], self.w_last[lo:hi]
 
 
-def combine_peaks(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    """The larger peak; on a tie the earlier time (-1 means never reached)."""
-    if a[0] != b[0]:
-        return a if a[0] > b[0] else b
-    if a[1] < 0 or b[1] < 0:
-        return a if b[1] < 0 else b
-    return a if a[1] <= b[1] else b
+def combine_peaks(event: I64, peak: I64, at: I64, n_events: int) -> tuple[I64, I64]:
+    """Per event, the largest of its (peak, first time reached) rows; on a tie the earlier
+    time (-1 means never reached, later than any time)."""
+    when = np.where(at < 0, np.iinfo(np.int64).max, at)
+    order = np.lexsort((when, -peak, event))
+    first = order[np.flatnonzero(np.r_[True, event[order][1:] != event[order][:-1]])]
+    out_peak = np.zeros(n_events, np.int64)
+    out_at = np.full(n_events, -1, np.int64)
+    out_peak[event[first]], out_at[event[first]] = peak[first], at[first]
+    return out_peak, out_at
 
 
 @nb.njit(cache=True)
@@ -304,14 +318,19 @@ def build_findings(
     real = peer >= 0
     asns = catalog.peer_asns()[peer[real]]
     peak, peak_at = peak_visibility(event[real], start[real], end[real], asns, n_events)
-    for i in np.flatnonzero(~real).tolist():  # summary rows: their stored peaks
-        e = int(event[i])
-        stored = summaries.peak(-2 - int(peer[i]), marks.details[int(detail[i])])
-        peak[e], peak_at[e] = combine_peaks((int(peak[e]), int(peak_at[e])), stored)
+    summary = np.flatnonzero(~real)
+    if len(summary):  # summary rows: their stored peaks, combined with the spans' ones
+        details = [marks.details[i] for i in detail[summary].tolist()]
+        stored, stored_at = summaries.peaks(-2 - peer[summary].astype(np.int64), details)
+        peak, peak_at = combine_peaks(
+            np.r_[np.arange(n_events, dtype=np.int64), event[summary]],
+            np.r_[np.asarray(peak, np.int64), stored],
+            np.r_[np.asarray(peak_at, np.int64), stored_at],
+            n_events,
+        )
     bounds = np.flatnonzero(np.r_[True, event[1:] != event[:-1], True])
-    rows: list[dict[str, object]] = []
-    tables: list[pa.Table] = []
-    rank = catalog.peer_rank()
+    members: list[I64] = []  # per finding: its span rows
+    found: list[tuple[Detail, int, int, int, int, int]] = []
     for e in range(n_events):
         lo, hi = int(bounds[e]), int(bounds[e + 1])
         if owned is not None and not owned[prefix[lo]]:
@@ -324,34 +343,28 @@ def build_findings(
             sub = np.flatnonzero(detail[lo:hi] == d_id) + lo
             d = marks.details[d_id]
             report.by_metric[d.metric.value] = report.by_metric.get(d.metric.value, 0) + 1
-            rows.append(
-                _row(
-                    spans,
-                    catalog,
-                    summaries,
-                    span_idx[sub],
-                    d,
-                    int(prefix[lo]),
-                    int(start[sub].min()),
-                    int(end[sub].max()),
-                    int(peak[e]),
-                    int(peak_at[e]),
-                    method,
-                    rank,
-                )
-            )
-            if len(rows) >= _CHUNK:  # Python rows are ~50x their Arrow size: convert often
-                tables.append(pa.Table.from_pylist(rows, schema=FINDINGS))
-                rows = []
+            members.append(span_idx[sub])
+            found.append((d, int(prefix[lo]), int(start[sub].min()), int(end[sub].max()),
+                          int(peak[e]), int(peak_at[e])))  # fmt: skip
+    samples = _sample_paths(spans, catalog, summaries, members).tolist()
+    rows: list[dict[str, object]] = []
+    tables: list[pa.Table] = []
+    for (d, pfx, first, last, most, most_at), sample in zip(found, samples, strict=True):
+        rows.append(_row(catalog, sample, d, pfx, first, last, most, most_at, method))
+        if len(rows) >= _CHUNK:  # Python rows are ~50x their Arrow size: convert often
+            tables.append(pa.Table.from_pylist(rows, schema=FINDINGS))
+            rows = []
     tables.append(pa.Table.from_pylist(rows, schema=FINDINGS))
-    return _with_verdict_evidence(pa.concat_tables(tables).combine_chunks(), refs)
+    table = pa.concat_tables(tables).combine_chunks()
+    column = table.schema.get_field_index("witnesses")
+    table = table.set_column(column, table.schema.field(column),
+                             _witnesses(spans, catalog, summaries, members))  # fmt: skip
+    return _with_verdict_evidence(table, refs)
 
 
 def _row(
-    spans: Spans,
     catalog: Catalog,
-    summaries: Summaries,
-    members: I64,
+    sample: int,
     d: Detail,
     prefix: int,
     start: int,
@@ -359,18 +372,7 @@ def _row(
     peak: int,
     peak_at: int,
     method: Methodology,
-    rank: I64,
 ) -> dict[str, object]:
-    peer = spans.peer[members]
-    weight = np.ones(len(members), np.int64)
-    folded = peer < 0
-    if folded.any():
-        weight[folded] = summaries.count[-2 - peer[folded].astype(np.int64)]
-    ids, at = np.unique(spans.path[members], return_inverse=True)
-    counts = np.bincount(at, weights=weight).astype(np.int64)
-    top = ids[counts == counts.max()].tolist()
-    # ties go to the smallest path by content, not by id: ids depend on batch boundaries
-    sample = top[0] if len(top) == 1 else min(top, key=catalog.path_sort_key)
     asns = catalog.path(sample)
     as_set = bool(catalog.path_as_set[sample])
     origin = None if as_set or not asns else asns[-1]
@@ -399,7 +401,7 @@ def _row(
         "end": None if end >= OPEN else end,
         "peak_visibility": peak,
         "peak_at": peak_at if peak_at >= 0 else None,
-        "witnesses": _witnesses(spans, catalog, summaries, members, rank),
+        "witnesses": None,  # every finding's at once, by _witnesses
         "conflict_prefix": d.conflict_prefix,
         "conflict_origins": list(d.conflict_origins),
         "edges": [vars(edge) for edge in d.edges],
@@ -410,46 +412,92 @@ def _row(
     }
 
 
+def _flatten(members: list[I64]) -> tuple[I64, I64]:
+    """All findings' span rows in one array, and the finding of each."""
+    sizes = np.fromiter((len(m) for m in members), np.int64, len(members))
+    finding: I64 = np.repeat(np.arange(len(members), dtype=np.int64), sizes)
+    return np.concatenate(members).astype(np.int64), finding
+
+
+def _sample_paths(spans: Spans, catalog: Catalog, summaries: Summaries, members: list[I64]) -> I64:
+    """Per finding (``members[f]``: its span rows), the path most of its spans had (a
+    summary row counts for the spans it stands for); ties go to the smallest path by
+    content (:meth:`Catalog.path_sort_key`), never by id: ids depend on batch boundaries."""
+    if not members:
+        return np.zeros(0, np.int64)
+    rows, finding = _flatten(members)
+    path = spans.path[rows].astype(np.int64)
+    peer = spans.peer[rows].astype(np.int64)
+    weight = np.ones(len(rows), np.int64)
+    folded = peer < 0
+    weight[folded] = summaries.count[-2 - peer[folded]]
+    order = np.lexsort((path, finding))
+    finding, path, weight = finding[order], path[order], weight[order]
+    cut = np.flatnonzero(np.r_[True, (finding[1:] != finding[:-1]) | (path[1:] != path[:-1])])
+    finding, path, count = finding[cut], path[cut], np.add.reduceat(weight, cut)
+    firsts = np.flatnonzero(np.r_[True, finding[1:] != finding[:-1]])
+    most = np.maximum.reduceat(count, firsts)
+    top = count == most[np.searchsorted(finding[firsts], finding)]
+    finding, path = finding[top], path[top]
+    candidates = np.unique(path)
+    by_content = sorted(candidates.tolist(), key=catalog.path_sort_key)
+    rank = np.empty(len(candidates), np.int64)
+    rank[np.searchsorted(candidates, np.asarray(by_content, np.int64))] = np.arange(len(rank))
+    order = np.lexsort((rank[np.searchsorted(candidates, path)], finding))
+    finding, path = finding[order], path[order]
+    out: I64 = path[np.flatnonzero(np.r_[True, finding[1:] != finding[:-1]])]
+    return out
+
+
 def _path_text(asns: tuple[int, ...], as_set: bool) -> str:
     text = " ".join(str(a) for a in asns)
     return f"{text} (AS_SET members inlined)" if as_set else text
 
 
 def _witnesses(
-    spans: Spans, catalog: Catalog, summaries: Summaries, members: I64, rank: I64
-) -> list[dict[str, object]]:
-    """Every peer that had the event's routes, first and last time: earliest first, ties
-    in content order (collector, peer IP, peer AS; ``rank`` from :meth:`Catalog.peer_rank`),
-    never by internal peer id (ids depend on how the stream was cut)."""
-    real = members[spans.peer[members] >= 0]
-    peers: list[I64] = [spans.peer[real].astype(np.int64)]
-    starts, ends = [spans.start[real]], [spans.end[real]]
-    for i in members[spans.peer[members] < 0].tolist():
-        p, f, la = summaries.witnesses(-2 - int(spans.peer[i]))
-        peers.append(p)
-        starts.append(f)
-        ends.append(la)
-    peer_all = np.concatenate(peers)
-    end_all = np.concatenate(ends)
-    end_all = np.where(end_all < 0, OPEN, end_all)
-    uniq, at = np.unique(peer_all, return_inverse=True)
-    first_seen = np.full(len(uniq), np.iinfo(np.int64).max, np.int64)
-    last_seen = np.full(len(uniq), np.iinfo(np.int64).min, np.int64)
-    np.minimum.at(first_seen, at, np.concatenate(starts))
-    np.maximum.at(last_seen, at, end_all)
-    order = np.lexsort((rank[uniq], first_seen))
-    seen = zip(uniq[order].tolist(), first_seen[order].tolist(), last_seen[order].tolist(),
-               strict=True)  # fmt: skip
-    return [
-        {
-            "collector": catalog.peer_collector[peer],
-            "peer_ip": catalog.peer_ip[peer],
-            "peer_asn": catalog.peer_asn[peer],
-            "first_seen": first,
-            "last_seen": None if last >= OPEN else last,
-        }
-        for peer, first, last in seen
-    ]
+    spans: Spans, catalog: Catalog, summaries: Summaries, members: list[I64]
+) -> pa.Array:
+    """The witnesses column: per finding (``members[f]``: its span rows), every peer that
+    had its routes, first and last time, earliest first, ties in content order (collector,
+    peer IP, peer AS: :meth:`Catalog.peer_rank`), never by internal peer id (ids depend on
+    how the stream was cut). Summary rows (:mod:`.compact`) give their stored witnesses."""
+    if not members:
+        return pa.array([], pa.list_(WITNESS))
+    rows, finding = _flatten(members)
+    peer = spans.peer[rows].astype(np.int64)
+    real = peer >= 0
+    sid = -2 - peer[~real]
+    lo = np.searchsorted(summaries.w_sid, sid)
+    count = np.searchsorted(summaries.w_sid, sid + 1) - lo
+    # each summary row expands to its stored witnesses w_*[lo:lo + count]
+    at = np.repeat(lo - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
+    finding = np.r_[finding[real], np.repeat(finding[~real], count)]
+    peer = np.r_[peer[real], summaries.w_peer[at]]
+    first = np.r_[spans.start[rows[real]], summaries.w_first[at]]
+    last = np.r_[spans.end[rows[real]], summaries.w_last[at]]
+    last = np.where(last < 0, OPEN, last)
+    order = np.lexsort((peer, finding))
+    finding, peer, first, last = finding[order], peer[order], first[order], last[order]
+    cut = np.flatnonzero(np.r_[True, (finding[1:] != finding[:-1]) | (peer[1:] != peer[:-1])])
+    finding, peer = finding[cut], peer[cut]
+    first, last = np.minimum.reduceat(first, cut), np.maximum.reduceat(last, cut)
+    order = np.lexsort((catalog.peer_rank()[peer], first, finding))
+    finding, peer, first, last = finding[order], peer[order], first[order], last[order]
+    offsets = np.searchsorted(finding, np.arange(len(members) + 1))
+    names = [field.name for field in WITNESS]
+    struct = pa.StructArray.from_arrays(
+        [
+            pa.array(np.asarray(catalog.peer_collector, object)[peer], pa.string()),
+            pa.array(np.asarray(catalog.peer_ip, object)[peer], pa.string()),
+            pa.array(np.asarray(catalog.peer_asn, np.int64)[peer].astype(np.uint32)),
+            pa.array(first, pa.int64()).cast(WITNESS.field("first_seen").type),
+            pa.array(np.where(last >= OPEN, 0, last), pa.int64(), mask=last >= OPEN).cast(
+                WITNESS.field("last_seen").type
+            ),
+        ],
+        names=names,
+    )
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), struct)
 
 
 def _with_verdict_evidence(table: pa.Table, refs: References) -> pa.Table:
