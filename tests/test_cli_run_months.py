@@ -74,7 +74,8 @@ def test_months_in_bulk_skip_force_and_a_failing_month(tmp_path: Path) -> None:
     assert (stored["2022-06"]["collectors"], stored["2022-06"]["bgp_minutes"]) == (
         ["route-views.sydney"], 15.0)
     assert json.loads(str(stored["2022-05"]["reference_dates"])) == {
-        "delegated-afrinic-extended": "2021-04-06", "ripe-archive_afrinic-tal_roas": "2022-01-02"}
+        "delegated-afrinic-extended": "2021-04-06", "ripe-archive_afrinic-tal_roas": "2022-01-02",
+        "inferred/as-rel": "2022-05-31"}  # no relationship file: inferred from the month's paths
     runs = store.table("runs").to_pylist()
     assert sorted((f"{r['month']:%Y-%m}", r["status"]) for r in runs) == [
         ("2022-04", "partial"), ("2022-05", "partial"), ("2022-06", "partial"),

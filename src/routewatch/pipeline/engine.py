@@ -3,7 +3,9 @@
 Role: an :class:`Engine` takes a run's elems (a :class:`~routewatch.pipeline.elems.LakeSlice`),
 the reference indexes, the methodology and the window; :meth:`Engine.detect` returns
 findings and incidents (:func:`routewatch.detect.detect`'s tables), :meth:`Engine.aggregate`
-the month's announced pairs and per-AS visibility with them (a :class:`MonthDetection`).
+the month's announced pairs and per-AS visibility with them (a :class:`MonthDetection`);
+:meth:`Engine.observed_paths`, before detection, the distinct (peer AS, collapsed path) with
+counts that relationship inference reads when no relationship snapshot is close to the month.
 :class:`LocalEngine` runs on this machine: the lake parts merged in the total elem order
 into one detection stream cut into ``buckets`` buckets, and the aggregations out of core in
 DuckDB (:mod:`routewatch.store.lake`).
@@ -63,6 +65,10 @@ class Engine(Protocol):
     def aggregate(self, elems: LakeSlice, span: TimeSpan, found: Detection) -> MonthDetection:
         """The announced pairs and AS visibility of the window, with ``found``."""
 
+    def observed_paths(self, elems: LakeSlice, span: TimeSpan) -> pa.Table:
+        """OBSERVED_PATHS of the whole data (baseline and window): distinct (peer AS, path
+        with prepending collapsed, AS_SET flag) with counts, sorted by peer and path."""
+
 
 @dataclass
 class LocalEngine:
@@ -90,3 +96,10 @@ class LocalEngine:
             visibility = asn_visibility(paths, span.window_start, span.window_end,
                                         found.window_asns, Path(scratch))  # fmt: skip
         return MonthDetection(found, pairs, visibility)
+
+    def observed_paths(self, elems: LakeSlice, span: TimeSpan) -> pa.Table:
+        """OBSERVED_PATHS of the baseline and window, out of core in DuckDB."""
+        from routewatch.store.lake import observed_paths
+
+        with tempfile.TemporaryDirectory(prefix="routewatch-paths-") as scratch:
+            return observed_paths(elems.paths, span.data_start, span.window_end, Path(scratch))

@@ -5,6 +5,8 @@ Data flow::
     MonthInputs (gather.gather_month, or demo_inputs)
         │ references.choose_references / load_references     snapshots, dates, gaps
         │ elems.ingest_inputs                                 MRT files -> the lake (once)
+        │ references.choose_month_relationships: no snapshot   Engine.observed_paths ->
+        │   within relationships-max-gap-months -> inferred     AS-Rank relationships, cones
         ▼
     Engine.month (engine.LocalEngine, or a cluster)           findings, incidents, announced
         │                                                     pairs, AS visibility
@@ -55,15 +57,19 @@ from routewatch.metrics import (
     compute_asn_metrics,
     compute_rollups,
 )
-from routewatch.pipeline.elems import MrtInput, ReadStats, ingest_inputs
+from routewatch.pipeline.elems import LakeSlice, MrtInput, ReadStats, ingest_inputs
 from routewatch.pipeline.engine import Engine, LocalEngine, MonthDetection, TimeSpan
 from routewatch.pipeline.observer import NullObserver, Observer
 from routewatch.pipeline.references import (
+    INFERRED_SERIES,
     LoadedReferences,
     RefFile,
+    choose_month_relationships,
     choose_references,
     load_references,
+    use_inferred_relationships,
 )
+from routewatch.reference.relinfer import RelationshipChoice
 from routewatch.schemas import ANNOUNCED_PAIRS, ASN_AREAS, ASN_VISIBILITY, NETWORKS
 from routewatch.store import MonthTables, RunInfo, RunStatus, Store
 
@@ -114,7 +120,8 @@ class RunResult:
     networks_seen: int
     bands: Mapping[str, Mapping[str, int]]
     seconds: float
-    #: per stage (references, ingest, detect, aggregate, score, store): wall and CPU seconds
+    #: per stage (references, ingest, relationships when inferred, detect, aggregate, score,
+    #: store): wall and CPU seconds
     stages: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
@@ -218,6 +225,11 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
         elems = ingest_inputs(inputs.mrt, lake, stats, observer)
     start = data_start(window, method)
     span = TimeSpan(int(start.timestamp()) * _US, window.start_us, window.end_us)
+    choice = choose_month_relationships(inputs.references, window, method.baseline_days)
+    if choice.period is not None:
+        with timer.stage("relationships"):
+            gaps, dates = _infer_relationships(choice, loaded, engine, elems, span, chosen,
+                                               gaps, dates)  # fmt: skip
     observer.stage(f"Detecting ({engine.name} engine)", 2)
     with timer.stage("detect"):
         detection = engine.detect(elems, loaded.refs, method, span)
@@ -243,6 +255,24 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
         tables = _score(found, incidents, loaded, window, method, store)
     observer.advance("scored")
     return tables, dates, gaps, stats, observed
+
+
+def _infer_relationships(choice: RelationshipChoice, loaded: LoadedReferences, engine: Engine,
+                         elems: LakeSlice, span: TimeSpan, chosen: Mapping[str, list[RefFile]],
+                         gaps: list[str], dates: dict[str, dt.date],
+                         ) -> tuple[list[str], dict[str, dt.date]]:  # fmt: skip
+    """Relationships of the month inferred from its paths (no snapshot close enough): the
+    snapshot's date and gap give way to the inference's period (its last day, under
+    :data:`INFERRED_SERIES`); an inference that fails is a gap and the snapshot stays."""
+    problem = use_inferred_relationships(loaded, choice, engine.observed_paths(elems, span))
+    if problem is not None:
+        return [*gaps, f"{problem}; {choice.reason}"], dates
+    assert choice.period is not None
+    series = {ref.series for ref in chosen.get("as-relationships", [])}
+    kept = [g for g in gaps if not g.startswith("as-relationships")]
+    dated = {k: v for k, v in dates.items() if k not in series}
+    dated[INFERRED_SERIES] = choice.period.last
+    return kept, dated
 
 
 def _coverage_gaps(observed: tuple[dt.datetime, dt.datetime] | None, start: dt.datetime,

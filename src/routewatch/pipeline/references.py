@@ -7,16 +7,20 @@ Role: :func:`choose_references` picks, per series, the snapshot closest before t
 scoring needs (registry, PeeringDB, IRR aut-nums, Spoofer, MANRS, RPKI signers);
 :func:`build_references` does the same for explicit files (``routewatch detect``). Both build
 the detection indexes through :func:`references_from`, the one place that does.
+:func:`choose_month_relationships` says whether a month is judged with a relationship
+snapshot or with relationships inferred from its own paths (METHODOLOGY §1.6), and
+:func:`use_inferred_relationships` puts an inference in place of the snapshot.
 
 Failure modes: a file that cannot be loaded is a gap (its kind is left out), never an
-exception; missing kinds give no verdicts (never guessed ones).
+exception; missing kinds give no verdicts (never guessed ones). An inference that finds no
+usable path keeps the snapshot (if any) and says so as a gap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,19 +37,25 @@ from routewatch.schemas import IRR_AUT_NUMS, PEERINGDB_NETWORKS, SPOOFABLE_PREFI
 
 if TYPE_CHECKING:
     from routewatch.reference.registry import Registry
+    from routewatch.reference.relinfer import RelationshipChoice
 
 __all__ = [
+    "INFERRED_SERIES",
     "MAX_AGE_DAYS",
     "REFERENCE_KINDS",
     "LoadedReferences",
     "RefFile",
     "build_references",
+    "choose_month_relationships",
     "choose_references",
     "load_references",
     "references_from",
     "snapshot_gap",
+    "use_inferred_relationships",
 ]
 
+#: The series name under which a run records relationships inferred from its own paths.
+INFERRED_SERIES = "inferred/as-rel"
 #: A reference snapshot older than this before the month is stamped as a gap.
 MAX_AGE_DAYS = 35
 #: Reference kinds a month uses, in load order.
@@ -77,6 +87,8 @@ class LoadedReferences:
     spoofer: pa.Table = field(default_factory=SPOOFABLE_PREFIXES.empty_table)
     manrs: list[int] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
+    #: the AS_ORGS table (organisations), kept to index inferred relationships with it
+    orgs: pa.Table | None = None
 
 
 # ------------------------------------------------------------------------------ choosing
@@ -248,7 +260,9 @@ def load_references(
     stamps = [(series, day.isoformat()) for series, day in sorted(dates.items())]
     stamps += [(f"bogons/{s.kind.value}", s.as_of.isoformat() if s.as_of else "packaged")
                for s in (prefixes, asns)]  # fmt: skip
-    loaded = LoadedReferences(references_from(snaps, stamps), gaps=gaps)
+    orgs = snaps["as-orgs"]
+    loaded = LoadedReferences(references_from(snaps, stamps), gaps=gaps,
+                              orgs=orgs.table if orgs else None)  # fmt: skip
     for snap in (prefixes, asns):
         gap = snapshot_gap(snap.as_of, window) if snap.as_of else ""
         if gap:
@@ -279,3 +293,48 @@ def _fill_scoring(loaded: LoadedReferences, snaps: Mapping[str, Snapshot | None]
         loaded.spoofer = spoofable_prefixes(spoofer)
     if (manrs := snaps["manrs-participants"]) is not None:
         loaded.manrs = [int(a) for a in manrs.table.column("asn").to_pylist()]
+
+
+# ------------------------------------------------------------------------------ relationships
+def choose_month_relationships(files: Iterable[RefFile], window: Window,
+                               baseline_days: int) -> RelationshipChoice:  # fmt: skip
+    """Snapshot or inference for the month (``reference.relinfer.choose_relationships`` over
+    the dates of the relationship snapshots among ``files``; the setting
+    ``relationships-max-gap-months`` says how far a snapshot may be)."""
+    from routewatch import settings
+    from routewatch.reference.relinfer import choose_relationships
+
+    dates = [f.as_of for f in files if f.kind == "as-relationships" and f.as_of is not None]
+    return choose_relationships(window.month, dates,
+                                max_gap_months=int(settings.get("relationships-max-gap-months")),
+                                baseline_days=baseline_days)  # fmt: skip
+
+
+def use_inferred_relationships(loaded: LoadedReferences, choice: RelationshipChoice,
+                               paths: pa.Table) -> str | None:  # fmt: skip
+    """Index relationships and cones inferred from ``paths`` (OBSERVED_PATHS of the month and
+    its baseline) in place of the snapshot's, with the organisations loaded.
+
+    Links decided only by AS-Rank's last step (``rest-p2p``: "every other link is p2p",
+    nothing in the paths decided them) are left out: an unknown relationship gives no
+    verdict (METHODOLOGY §4.2), a guessed one would. Returns None when done, else why the
+    inference could not be made (the snapshot, if any, stays).
+    """
+    import pyarrow.compute as pc
+
+    from routewatch.reference import bogons
+    from routewatch.reference.asrel import Relationships
+    from routewatch.reference.relinfer import infer_relationships
+
+    if choice.period is None:
+        return None
+    try:
+        inference = infer_relationships(paths, choice.period,
+                                        bogon_asns=bogons.iana_bogon_asns().table)  # fmt: skip
+    except RoutewatchError as exc:
+        return f"as-relationships: inference over {choice.period.label} failed ({exc})"
+    table = inference.relationships.table
+    decided = pc.invert(pc.match_substring(table.column("source"), "/rest-p2p:"))
+    rels = Relationships.build(table.filter(decided), loaded.orgs, inference.cones.table)
+    loaded.refs = replace(loaded.refs, relationships=rels, _memo={})
+    return None

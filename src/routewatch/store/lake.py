@@ -5,9 +5,9 @@ Role: bulk elems never enter the database file; they stay in the lake written by
 and are read in place. :func:`query_lake` runs SQL against a view ``elems`` over the lake
 (hive partitioning, so ``collector`` and ``date`` are columns and filters on them skip whole
 folders); :func:`read_elems` is the common case of "these columns, these days, these
-collectors". :func:`announced_pairs` and :func:`asn_visibility` are a month's aggregations
-over the parts of its run's files: out of core (DuckDB spills to disk past the setting
-``aggregate-memory``), so their memory does not grow with the month.
+collectors". :func:`announced_pairs`, :func:`asn_visibility` and :func:`observed_paths` are a
+month's aggregations over the parts of its run's files: out of core (DuckDB spills to disk
+past the setting ``aggregate-memory``), so their memory does not grow with the month.
 
 Failure modes: :class:`~routewatch.errors.StoreError` when the lake holds no Parquet file
 (naming the folder and the command that fills it) or DuckDB rejects the query.
@@ -24,8 +24,16 @@ import pyarrow as pa
 
 from routewatch import settings
 from routewatch.errors import StoreError
+from routewatch.schemas import OBSERVED_PATHS
 
-__all__ = ["announced_pairs", "asn_visibility", "lake_glob", "query_lake", "read_elems"]
+__all__ = [
+    "announced_pairs",
+    "asn_visibility",
+    "lake_glob",
+    "observed_paths",
+    "query_lake",
+    "read_elems",
+]
 
 
 def lake_glob(lake: Path | str) -> str:
@@ -96,11 +104,12 @@ def _window_sql(parts: Sequence[Path], select: str) -> str:
             "AND epoch_us(timestamp) < $end")  # fmt: skip
 
 
-def _aggregate(parts: Sequence[Path], live: pa.Table, sql: str, start: int, end: int,
+def _aggregate(parts: Sequence[Path], live: pa.Table | None, sql: str, start: int, end: int,
                scratch: Path) -> pa.Table:
     con = _connect(scratch)
     try:
-        con.register("live", live)
+        if live is not None:
+            con.register("live", live)
         result = con.sql(sql, params={"start": start, "end": end})
         return result.to_arrow_table() if result is not None else pa.table({})
     except duckdb.Error as exc:
@@ -139,3 +148,19 @@ def asn_visibility(
     sql = (f"SELECT asn, count(DISTINCT peer_asn)::UINTEGER AS peer_asns FROM ({union}"
            "SELECT asn, peer_asn FROM live) GROUP BY asn ORDER BY asn")  # fmt: skip
     return _aggregate(parts, live, sql, start, end, scratch)
+
+
+def observed_paths(parts: Sequence[Path], start: int, end: int, scratch: Path) -> pa.Table:
+    """Distinct (collector peer AS, path with prepending collapsed, AS_SET flag) of the RIB
+    entries and announcements in ``[start, end)`` with how often each was seen: the
+    :data:`~routewatch.schemas.OBSERVED_PATHS` table relationship inference reads, sorted by
+    peer and path (the same table whatever the order of the parts)."""
+    if not parts:
+        return OBSERVED_PATHS.empty_table()
+    collapsed = "list_filter(path_asns, lambda a, i: i = 1 OR a != path_asns[i - 1])"
+    inner = _window_sql(parts, f"peer_asn, {collapsed} AS path_asns, "
+                        "coalesce(as_set, false) AS as_set") + " AND path_asns IS NOT NULL"
+    sql = (f"SELECT peer_asn, path_asns, as_set, count(*)::UBIGINT AS count FROM ({inner}) "
+           "GROUP BY ALL ORDER BY peer_asn, path_asns, as_set")  # fmt: skip
+    table = _aggregate(parts, None, sql, start, end, scratch)
+    return table.cast(OBSERVED_PATHS)
