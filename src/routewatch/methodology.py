@@ -127,6 +127,12 @@ class Methodology:
     #: origin; False: any registry's (rw-2026.1). A non-authoritative object can be
     #: registered by anyone, so under True it only informs confidence.
     irr_authoritative: bool = False
+    #: M2: a default route (0.0.0.0/0, ::/0) takes part in MOAS, as conflict and as cover;
+    #: False (rw-2026.2): it claims no address space and takes part in none
+    default_route_moas: bool = True
+    #: M2: two origins whose intervals for a prefix (or it and a cover) overlapped before the
+    #: window start are no conflict for each other in the window (rw-2026.2)
+    baseline_coexistence: bool = False
 
     def weight(self, duration_us: int) -> float:
         """Weight of an incident lasting ``duration_us`` microseconds inside the window."""
@@ -192,7 +198,8 @@ RW_2026_1 = Methodology(
 #: evidence (detect/confidence.py) and only the ``high`` class is scored; the rest is listed
 #: as suspected with its reasons; only authoritative IRR objects exempt a hijack conflict.
 RW_2026_2 = replace(RW_2026_1, version="rw-2026.2", confidence_threshold="high",
-                    irr_authoritative=True)  # fmt: skip
+                    irr_authoritative=True, default_route_moas=False,
+                    baseline_coexistence=True)  # fmt: skip
 
 METHODOLOGIES: dict[str, Methodology] = {m.version: m for m in (RW_2026_1, RW_2026_2)}
 

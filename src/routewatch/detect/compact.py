@@ -61,7 +61,12 @@ import numpy.typing as npt
 from routewatch.detect.bogons import mark_bogon_asns, mark_bogon_prefixes
 from routewatch.detect.exemptions import ROV_INVALID, origin_exemption, pair_exemption
 from routewatch.detect.findings import Marks, Summaries, union_events
-from routewatch.detect.hijacks import Intervals, covering_prefixes, visibility_intervals
+from routewatch.detect.hijacks import (
+    Intervals,
+    covering_prefixes,
+    in_moas,
+    visibility_intervals,
+)
 from routewatch.detect.leaks import LeakReport, mark_leaks
 from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import Routes
@@ -925,6 +930,8 @@ class _Judge:
         prefix = (rows.pair_key >> 32).astype(np.int64)
         self.prefix = prefix
         self.origin = ((rows.pair_key & 0xFFFFFFFF) - 1).astype(np.int64)
+        #: pairs that take part in MOAS: an origin and a prefix that can (hijacks' rule)
+        self.moas = (self.origin >= 0) & in_moas(owner.catalog, prefix, owner.method)
         bounds = np.flatnonzero(np.r_[True, prefix[1:] != prefix[:-1], True]).tolist()
         self.by_prefix = {int(prefix[a]): range(a, b)
                           for a, b in itertools.pairwise(bounds)}  # fmt: skip
@@ -938,7 +945,7 @@ class _Judge:
         pairs = list(self.by_prefix[q])
         for c in self.covers.get(q, ()):
             pairs.extend(self.by_prefix[c])
-        return [p for p in pairs if self.origin[p] >= 0]
+        return [p for p in pairs if self.moas[p]]
 
     def _upstreams(self, pair: int) -> set[int]:
         if self._hops is None:
@@ -968,6 +975,8 @@ class _Judge:
     def interval(self, i: int) -> bool | None:
         """Whether interval ``i`` is settled clean (True), may be marked (False), or open."""
         iv, pair = self.iv, int(self.iv.group[i])
+        if not self.moas[pair]:
+            return True  # takes part in no MOAS (RPKI-invalid pairs are kept apart)
         q, x = int(self.prefix[pair]), int(self.origin[pair])
         start, end = int(iv.start[i]), int(iv.end[i])
         universe = self._universe(q)

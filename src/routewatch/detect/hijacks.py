@@ -71,6 +71,7 @@ __all__ = [
     "Intervals",
     "OriginPairs",
     "covering_prefixes",
+    "in_moas",
     "mark_hijacks",
     "origin_pairs",
     "visibility_intervals",
@@ -144,7 +145,7 @@ def mark_hijacks(
     pairs = origin_pairs(spans, routes, catalog, refs, method, window_start, data_start)
     mine = owns(pairs.prefix) if owns is not None else np.ones(len(pairs.prefix), np.bool_)
     report.pairs += int(mine.sum())
-    by_prefix = _pairs_by_prefix(pairs)
+    by_prefix = _pairs_by_prefix(pairs, catalog, method)
     covers = _covering(catalog, np.unique(pairs.prefix))
     # a prefix is worth judging when it is ours and one of its intervals can give a finding:
     # not established before it began, and not censored unless RPKI can decide it
@@ -158,7 +159,7 @@ def mark_hijacks(
             continue
         report.candidate_prefixes += 1
         _judge_prefix(q, pairs, by_prefix, covers, spans, routes, paths, catalog, refs,
-                      method, marks, report, m2_intervals)  # fmt: skip
+                      method, window_start, marks, report, m2_intervals)  # fmt: skip
     _mark_rpki_invalid(pairs, mine, spans, routes, paths, refs, marks, m2_intervals)
     return pairs
 
@@ -247,9 +248,22 @@ def visibility_intervals(
     return Intervals(iv_group, iv_start, iv_end, bounds, est_at, of_span)
 
 
-def _pairs_by_prefix(pairs: OriginPairs) -> dict[int, list[int]]:
-    """Prefix id -> its pairs with an origin (pairs are sorted by prefix already)."""
-    idx = np.flatnonzero(pairs.origin >= 0)
+def in_moas(catalog: Catalog, prefix: npt.NDArray[np.integer], method: Methodology,
+            ) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Per prefix id: it can take part in a MOAS (without ``default_route_moas``, a default
+    route cannot: it claims no address space). Compaction asks the same."""
+    if method.default_route_moas:
+        return np.ones(len(prefix), np.bool_)
+    out: npt.NDArray[np.bool_] = np.asarray(catalog.prefix_len, np.int64)[prefix] > 0
+    return out
+
+
+def _pairs_by_prefix(
+    pairs: OriginPairs, catalog: Catalog, method: Methodology
+) -> dict[int, list[int]]:
+    """Prefix id -> its pairs with an origin (pairs are sorted by prefix already). Without
+    ``default_route_moas`` a default route (length 0) takes part in no MOAS: left out."""
+    idx = np.flatnonzero((pairs.origin >= 0) & in_moas(catalog, pairs.prefix, method))
     pref = pairs.prefix[idx]
     if len(pref) == 0:
         return {}
@@ -333,6 +347,7 @@ def _judge_prefix(
     catalog: Catalog,
     refs: References,
     method: Methodology,
+    window_start: int,
     marks: Marks,
     report: HijackReport,
     m2_intervals: set[int],
@@ -359,7 +374,9 @@ def _judge_prefix(
             if censored and pairs.rov[pair] != ROV_INVALID:
                 continue  # no history to judge it by, and RPKI cannot decide it
             others = [(c, i) for c, i in universe if int(pairs.origin[i]) != x
-                      and x not in upstream_of(i)]  # fmt: skip
+                      and x not in upstream_of(i)
+                      and not (method.baseline_coexistence
+                               and _coexisted(pairs, pair, i, window_start))]  # fmt: skip
             established = [(c, i) for c, i in others if int(pairs.est_at[i]) < start]
             # Only conflicts while X is not yet established count: an origin that appears
             # after X became established conflicts with an established X (its own interval
@@ -386,6 +403,18 @@ def _upstreams(pair: int, pairs: OriginPairs, routes: Routes, paths: FlatPaths) 
         if len(seq) >= 2:
             out.add(seq[-2])
     return out
+
+
+def _coexisted(pairs: OriginPairs, a: int, b: int, until: int) -> bool:
+    """Whether an interval of pair ``a`` overlapped one of pair ``b`` before ``until``."""
+    lo, hi = int(pairs.iv_bounds[a]), int(pairs.iv_bounds[a + 1])
+    for k in range(lo, hi):
+        start = int(pairs.iv_start[k])
+        if start >= until:
+            break
+        if _overlaps(pairs, b, start, min(int(pairs.iv_end[k]), until)):
+            return True
+    return False
 
 
 def _overlaps(pairs: OriginPairs, i: int, start: int, end: int) -> bool:
