@@ -44,11 +44,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from routewatch.cli.detect import build_references
 from routewatch.detect.engine import Detection, detect
 from routewatch.detect.verdicts import References
 from routewatch.ingest.mrt import read_elems
 from routewatch.methodology import methodology
+from routewatch.pipeline.references import build_references
 from routewatch.reference.aspaths import PathCounter
 from routewatch.reference.asrel import Relationships
 from routewatch.reference.bogons import iana_bogon_asns
@@ -116,7 +116,8 @@ def _elems(stream: Stream) -> tuple[list[pa.RecordBatch], int, int]:
 def _references(stream: Stream, relationships: str, batches: list[pa.RecordBatch],
                 day: dt.date) -> tuple[References, str]:  # fmt: skip
     rels = (TOPOSCOPE,) if relationships == "toposcope" else ()
-    refs = build_references((stream.vrps,), IRR, rels, (), (), (), ())
+    refs = build_references({"vrps": (stream.vrps,), "irr-routes": IRR,
+                             "as-relationships": rels})  # fmt: skip
     used = f"VRPs {stream.vrps.name}; rels {TOPOSCOPE.name if rels else relationships}"
     if relationships.startswith("infer"):
         counter = PathCounter()
@@ -129,7 +130,8 @@ def _references(stream: Stream, relationships: str, batches: list[pa.RecordBatch
             observed = pc.invert(pc.match_substring(table.column("source"), "/rest-p2p:"))
             table = table.filter(observed)
         refs = References(vrps=refs.vrps, irr=refs.irr, bogons=refs.bogons,
-                          relationships=Relationships.build(table), stamps=refs.stamps)
+                          relationships=Relationships.build(table, None, inferred.cones.table),
+                          stamps=refs.stamps)  # fmt: skip
     return refs, used
 
 
