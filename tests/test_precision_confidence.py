@@ -9,6 +9,7 @@ real 2018-01 relationships (shared/data).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -219,3 +220,28 @@ def test_real_stream_suspects_are_listed_with_reasons_and_bogons_stay_scored(
         return sorted((i["metric"], i["asn"], i["scored"], i["weight"])
                       for i in d.incidents.to_pylist() if i["metric"][:2] in ("M3", "M4"))
     assert bogons(before) == bogons(after) and any(b[2] for b in bogons(after))
+
+
+@pytest.mark.parametrize(("source", "points"), [("RIPE-NONAUTH", 1), ("RIPE", 2)])
+def test_irr_verdicts_from_non_authoritative_objects_start_lower(source: str,
+                                                                 points: int) -> None:  # fmt: skip
+    """The Zamtel/Zamnet MOAS with a history (real prefix and ASNs, scenario file), judged
+    without rw-2026.2's coexistence rule so that IRR decides it: a RIPE-NONAUTH object of
+    the other origin counts 1 point, an authoritative one 2 (before visibility and the rest)."""
+    from routewatch.detect.scenario import references
+
+    scenario = load_scenario(SCENARIOS / "fp_m2_coexisting_moas_history.toml")
+    refs = references({"irr": f"196.46.192.0/19 7420 {source}",
+                       "relationships": "37662 37154 -1\n30844 7420 -1"})  # fmt: skip
+    method = dataclasses.replace(RW_2026_2, baseline_coexistence=False)
+    found = [r for r in detect([scenario.elems], refs, method=method,
+                               window=scenario.window).findings.to_pylist()
+             if r["metric"] == "M2" and r["culprit_asn"] == 37154]  # fmt: skip
+    # (AS7420's own interval, registered only in a non-authoritative registry, is not exempt
+    # under rw-2026.2 but IRR cannot name it either: an undetermined MOAS, not checked here)
+    assert found and all(f["decided_by"] == "irr" for f in found)
+    for finding in found:
+        total = sum(int(r.split("(")[1].split(")")[0]) for r in finding["confidence_reasons"]
+                    if r.startswith(("decided-by", "irr-not-authoritative")))  # fmt: skip
+        assert total == points, finding["confidence_reasons"]
+        assert ("irr-not-authoritative" in codes(finding)) == (points == 1)

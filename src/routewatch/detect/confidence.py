@@ -42,7 +42,11 @@ then every rule below that applies adds its points and a reason ``code: detail``
   by AS-Rank's last step ("every other link is p2p"), its least reliable;
 - ``rpki-invalid`` +1 (M2 not decided by rpki): the culprit's route is RPKI-invalid;
 - ``irr-other-origin`` +1 (M2 not decided by irr): IRR route objects exist for the prefix,
-  none for the culprit.
+  none for the culprit — under ``irr_authoritative`` (rw-2026.2) only when one of the other
+  origins' objects is from an authoritative (RIR-run) registry;
+- ``irr-not-authoritative`` −1 (M2 decided by irr, under ``irr_authoritative``): the objects
+  that named the culprit are all from non-authoritative registries (RADB, ``*-NONAUTH``, ...),
+  which anyone can fill, so the verdict starts at 1 point instead of 2.
 
 Class: at least 2 points ``high``, 1 ``medium``, else ``low``. The reasons list every rule
 that applied, points included, so a reader can redo the sum.
@@ -85,7 +89,7 @@ _BASE: dict[str, int] = {
 }  # fmt: skip
 _DEFAULT_STEP = "/rest-p2p:"
 _US = 1_000_000
-_COLUMNS = ("metric", "decided_by", "start", "end", "peak_visibility", "rov_state",
+_COLUMNS = ("metric", "decided_by", "start", "end", "peak_visibility", "rov_state", "irr_objects",
             "irr_state", "edges")  # fmt: skip
 
 
@@ -152,7 +156,7 @@ def _points(row: dict[str, object], context: _Context) -> tuple[int, list[str]]:
     reasons = [f"decided-by {decided} (+{base}): the evidence that named the culprit"]
     total = base
     for points, reason in (*_common(row, context), *_relationship_rules(row, context),
-                           *_registry_rules(row)):  # fmt: skip
+                           *_registry_rules(row, context.method)):  # fmt: skip
         total += points
         reasons.append(reason)
     reasons.append(f"total {total}: {_class_of(total).value}")
@@ -235,13 +239,20 @@ def _age_rules(row: dict[str, object], provenance: RelationshipProvenance | None
     return [(0, f"relationships (0): {described}")]
 
 
-def _registry_rules(row: dict[str, object]) -> list[tuple[int, str]]:
+def _registry_rules(row: dict[str, object], method: Methodology) -> list[tuple[int, str]]:
     if row["metric"] != Metric.HIJACK:
         return []
     out: list[tuple[int, str]] = []
     if row["rov_state"] == "invalid" and row["decided_by"] != DecidedBy.RPKI:
         out.append((1, "rpki-invalid (+1): the culprit's route is RPKI-invalid"))
-    if row["irr_state"] == "other-origin" and row["decided_by"] != DecidedBy.IRR:
+    objects = row["irr_objects"] if isinstance(row["irr_objects"], list) else []
+    others = [o for o in objects if isinstance(o, dict) and not o.get("matched")]
+    trusted = not method.irr_authoritative or any(o.get("authoritative") for o in others)
+    if row["decided_by"] == DecidedBy.IRR and not trusted:
+        sources = ", ".join(sorted({str(o.get("source")) for o in others})) or "none"
+        out.append((-1, f"irr-not-authoritative (-1): the route objects that named the culprit "
+                        f"are from non-authoritative registries only ({sources})"))  # fmt: skip
+    if row["irr_state"] == "other-origin" and row["decided_by"] != DecidedBy.IRR and trusted:
         out.append((1, "irr-other-origin (+1): IRR route objects for the prefix name other "
                        "origins only"))  # fmt: skip
     return out
