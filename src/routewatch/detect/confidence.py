@@ -41,6 +41,9 @@ then every rule below that applies adds its points and a reason ``code: detail``
 - ``default-p2p-edge`` −1 (leaks by relationships): an edge of the verdict was inferred only
   by AS-Rank's last step ("every other link is p2p"), its least reliable;
 - ``rpki-invalid`` +1 (M2 not decided by rpki): the culprit's route is RPKI-invalid;
+- ``rpki-old`` −1 / ``rpki-very-old`` −2 (M2 decided by rpki or given ``rpki-invalid``): the
+  VRP snapshot is more than ``rel_age_months`` / ``rel_old_months`` calendar months from the
+  event (ROAs are reference data with an age too; an undated snapshot adds nothing);
 - ``irr-other-origin`` +1 (M2 not decided by irr): IRR route objects exist for the prefix,
   none for the culprit — under ``irr_authoritative`` (rw-2026.2) only when one of the other
   origins' objects is from an authoritative (RIR-run) registry;
@@ -113,6 +116,7 @@ class _Context:
 
     method: Methodology
     provenance: RelationshipProvenance | None
+    vrps_as_of: dt.date | None
     has_orgs: bool
 
 
@@ -121,7 +125,7 @@ def assess(findings: pa.Table, refs: References, method: Methodology) -> pa.Tabl
     if findings.num_rows == 0:
         return findings
     rels = refs.relationships
-    context = _Context(method, rels.provenance if rels is not None else None,
+    context = _Context(method, rels.provenance if rels is not None else None, refs.vrps_as_of,
                        rels.has_orgs if rels is not None else False)  # fmt: skip
     columns = {name: findings.column(name).to_pylist() for name in _COLUMNS}
     classes: list[str | None] = []
@@ -156,7 +160,8 @@ def _points(row: dict[str, object], context: _Context) -> tuple[int, list[str]]:
     reasons = [f"decided-by {decided} (+{base}): the evidence that named the culprit"]
     total = base
     for points, reason in (*_common(row, context), *_relationship_rules(row, context),
-                           *_registry_rules(row, context.method)):  # fmt: skip
+                           *_registry_rules(row, context.method),
+                           *_rpki_age_rules(row, context)):  # fmt: skip
         total += points
         reasons.append(reason)
     reasons.append(f"total {total}: {_class_of(total).value}")
@@ -237,6 +242,22 @@ def _age_rules(row: dict[str, object], provenance: RelationshipProvenance | None
         return [(-1, f"relationships-old (-1): {described} (more than "
                      f"{method.rel_age_months})")]  # fmt: skip
     return [(0, f"relationships (0): {described}")]
+
+
+def _rpki_age_rules(row: dict[str, object], context: _Context) -> list[tuple[int, str]]:
+    uses_rpki = row["decided_by"] == DecidedBy.RPKI or row["rov_state"] == "invalid"
+    if row["metric"] != Metric.HIJACK or not uses_rpki or context.vrps_as_of is None:
+        return []
+    start = row["start"]
+    assert isinstance(start, dt.datetime)
+    when, method = context.vrps_as_of, context.method
+    months = abs((start.year - when.year) * 12 + start.month - when.month)
+    described = f"VRPs of {when.isoformat()}, {months} months from the event"
+    if months > method.rel_old_months:
+        return [(-2, f"rpki-very-old (-2): {described} (more than {method.rel_old_months})")]
+    if months > method.rel_age_months:
+        return [(-1, f"rpki-old (-1): {described} (more than {method.rel_age_months})")]
+    return []
 
 
 def _registry_rules(row: dict[str, object], method: Methodology) -> list[tuple[int, str]]:

@@ -13,6 +13,7 @@ objects that hold the evidence rows (matched VRPs, IRR objects, bogon rows).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +42,8 @@ class References:
     """Reference data for one run or one partition; ``None`` means "not available".
 
     ``aspas`` maps a customer AS to its attested provider set. ``stamps`` are
-    (kind, as-of date) pairs written next to every result so a reader sees the gaps.
+    (kind, as-of date) pairs written next to every result so a reader sees the gaps;
+    ``vrps_as_of`` is the date of the VRP snapshot (confidence weighs its age).
     """
 
     vrps: VrpIndex | None = None
@@ -50,6 +52,7 @@ class References:
     relationships: Relationships | None = None
     aspas: dict[int, frozenset[int]] = field(default_factory=dict)
     stamps: tuple[tuple[str, str], ...] = ()
+    vrps_as_of: dt.date | None = None
 
     _memo: dict[tuple[int, int], tuple[int, str | None]] = field(
         default_factory=dict, repr=False, compare=False

@@ -218,6 +218,7 @@ def references_from(
         if rels else None,
         aspas=aspas_from_table(aspas.table) if aspas else {},
         stamps=tuple(stamps),
+        vrps_as_of=vrps.as_of if vrps else None,
     )  # fmt: skip
 
 
