@@ -5,9 +5,10 @@ complete route-views.jinx RIB of 2014-05-30 22:00 with that collector's updates 
 rrc06 update file of the same hour; the RIS series of 2021-01-01/02 (rrc04, rrc06, rrc12);
 RIS rrc21 of 2016-08-11. Each month is stored whole (one bucket), cut into 8 buckets with
 batches of 997 elems and its files listed in reverse order, and cut into 300 buckets with
-batches of 20,000, and every table
-of the store is compared row for row: findings (every column, lists included), incidents,
-announced pairs, per-ASN metrics, action scores, area readiness and summaries, networks.
+batches of 20,000, and run on Apache Spark (``local[2]``; Arrow batches of 997 or 20,000
+records, 1 or 8 shuffle partitions), and every table of the store is compared row for row:
+findings (every column, lists included), incidents, announced pairs, per-ASN metrics, action
+scores, area readiness and summaries, networks.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pyarrow as pa
 import pytest
 
 from _data import shared_data
+from _spark import spark_cut, spark_session_stopped
 from _tables import assert_same_table
-from routewatch.pipeline import LocalEngine, MonthInputs, MrtInput, RefFile, run_month
+from routewatch.pipeline import Engine, LocalEngine, MonthInputs, MrtInput, RefFile, run_month
 from routewatch.store import Store
 from routewatch.store.migrations import DATA_TABLES
 
@@ -28,6 +30,11 @@ ROAS_2016 = shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")
 ROAS_2022 = shared_data("rpki/ripe-archive_afrinic-tal_roas_20220102.csv")
 RELS = shared_data("asrel/toposcope_asrel_201801.txt")
 JINX = "route-views.jinx"
+#: each month once on Spark: Arrow records per batch, shuffle partitions, buckets
+SPARK_CUTS = {"2014-05-jinx-rib": (997, 1, 8), "2021-01-series": (20_000, 8, 300),
+              "2016-08-rrc21": (997, 8, 64)}
+pytestmark = pytest.mark.usefixtures("spark_session_stopped")
+__all__ = ["spark_session_stopped"]  # the module's fixture
 
 
 def _series(folder: str, count: int) -> list[Path]:
@@ -87,11 +94,13 @@ def test_month_tables_are_the_same_however_cut(name: str, lake: Path, tmp_path: 
     whole = _tables(whole_db, inputs.month)
     assert whole["findings"].num_rows > 0 and whole["announced_pairs"].num_rows > 1000
     reversed_inputs = MonthInputs(inputs.month, inputs.mrt[::-1], inputs.references[::-1])
-    cuts = {
+    cuts: dict[str, tuple[MonthInputs, Engine]] = {
         "8 buckets, batches of 997, files in reverse order":
             (reversed_inputs, LocalEngine(buckets=8, batch_rows=997)),
         "300 buckets, batches of 20,000": (inputs, LocalEngine(buckets=300, batch_rows=20_000)),
     }
+    what, spark = spark_cut(*SPARK_CUTS[name])
+    cuts[what] = (inputs, spark)
     for i, (what, (month_inputs, engine)) in enumerate(cuts.items()):
         db = tmp_path / f"cut{i}.duckdb"
         run_month(month_inputs, db, lake=lake, engine=engine)

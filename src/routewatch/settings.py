@@ -112,6 +112,30 @@ _ALL: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "engine",
+        "local",
+        "Where a run's detection and aggregations execute: 'local' (this machine) or 'spark' "
+        "(Apache Spark; pip install 'routewatch[spark]').",
+    ),
+    Setting(
+        "spark-master",
+        "local[2]",
+        "Spark master of the spark engine: local[N], spark://HOST:PORT, yarn or k8s://URL.",
+    ),
+    Setting(
+        "spark-buckets",
+        64,
+        "Prefix buckets of the spark engine (one applyInArrow group each; same results for "
+        "every count).",
+        int,
+    ),
+    Setting(
+        "spark-numba-cache",
+        "",
+        "NUMBA_CACHE_DIR of Spark executors, so they load compiled kernels instead of "
+        "compiling per worker (empty: numba's default, next to the installed package).",
+    ),
+    Setting(
         "aggregate-memory",
         "1GB",
         "Memory DuckDB may use for a month's announced pairs and visibility before it spills "

@@ -27,19 +27,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from routewatch import settings
 from routewatch.cli.exits import finish
+from routewatch.cli.run import engine_options
 from routewatch.errors import ConfigError, InputError
 from routewatch.methodology import RW_2026_1, Methodology, methodology
 from routewatch.pipeline import (
     ALL_KINDS,
     Detection,
     Kind,
-    LocalEngine,
     ReadStats,
     References,
     TimeSpan,
     build_references,
+    engine_named,
     ingest_inputs,
     lake_slice,
     mrt_inputs,
@@ -117,8 +117,9 @@ def _time(text: str, flag: str) -> int:
     "--buckets",
     type=click.IntRange(min=1),
     help="Cut detection into this many prefix buckets (the result is the same; default: the "
-    "'buckets' setting).",
+    "'buckets' setting, or 'spark-buckets' with --engine spark).",
 )
+@engine_options
 @click.option(
     "--collectors",
     help="With --lake: only these collectors (comma list; default every collector).",
@@ -133,8 +134,8 @@ def detect(
     lake: Path | None, mrt_files: tuple[Path, ...], start: str, end: str, kind_text: str | None,
     rpki: tuple[Path, ...], irr: tuple[Path, ...], rels: tuple[Path, ...],
     orgs: tuple[Path, ...], aspa: tuple[Path, ...], bogon_prefixes: tuple[Path, ...],
-    bogon_asns: tuple[Path, ...], version: str, buckets: int | None, collectors: str | None,
-    out: Path,
+    bogon_asns: tuple[Path, ...], version: str, buckets: int | None, engine_name: str | None,
+    spark_master: str | None, collectors: str | None, out: Path,
 ) -> None:  # fmt: skip
     """Detect leaks, hijacks, bogons and RPKI-invalid routes; write findings and incidents.
 
@@ -151,7 +152,7 @@ def detect(
         "vrps": rpki, "irr-routes": irr, "as-relationships": rels, "as-orgs": orgs,
         "aspas": aspa, "bogon-prefixes": bogon_prefixes, "bogon-asns": bogon_asns,
     })  # fmt: skip
-    engine = LocalEngine(buckets=buckets or int(settings.get("buckets")))
+    engine = engine_named(engine_name, buckets=buckets, master=spark_master)
     stats = ReadStats()
     with tempfile.TemporaryDirectory(prefix="routewatch-lake-") as scratch:
         if mrt_files:  # read through a lake too, so every engine reads the same way

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -41,16 +42,33 @@ from routewatch.methodology import BANDS, RW_2026_1, Action
 from routewatch.months import BulkResult, MonthOutcome, Outcome, month_range, parse_month
 from routewatch.pipeline import (
     DEFAULT_COLLECTORS,
-    LocalEngine,
+    ENGINES,
+    Engine,
     MonthInputs,
     RunResult,
+    engine_named,
     gather_month,
     run_month,
 )
 from routewatch.store import Store
 
-__all__ = ["BarObserver", "coverage_text", "demo", "format_bulk", "format_summary", "run",
-           "serve_dashboard"]
+__all__ = ["BarObserver", "coverage_text", "demo", "engine_options", "format_bulk",
+           "format_summary", "run", "serve_dashboard"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def engine_options(command: _F) -> _F:
+    """``--engine`` and ``--spark-master`` (run, demo and detect share them)."""
+    command = click.option(
+        "--spark-master", metavar="URL",
+        help="Spark master of --engine spark: local[N], spark://HOST:PORT, yarn or k8s://URL "
+             "(default: the 'spark-master' setting, local[2]).")(command)  # fmt: skip
+    return click.option(
+        "--engine", "engine_name", type=click.Choice(ENGINES),
+        help="Where detection and the aggregations run: local (this machine) or spark "
+             "(Apache Spark, same tables; pip install 'routewatch[spark]'); default: the "
+             "'engine' setting.")(command)  # fmt: skip
 
 
 
@@ -208,12 +226,13 @@ or by --ref KIND@DATE=FILE.""")
                    "again); default: a temporary lake, removed after each month.")
 @click.option("--buckets", type=click.IntRange(min=1),
               help="Cut detection into this many prefix buckets (same result; default: the "
-                   "'buckets' setting).")
+                   "'buckets' setting, or 'spark-buckets' with --engine spark).")
+@engine_options
 def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | None,
         force: bool, collectors: str, offline: bool | None, archive_dirs: tuple[Path, ...],
         reference_dirs: tuple[Path, ...], mrt_files: tuple[str, ...],
         ref_files: tuple[str, ...], db: Path | None, lake: Path | None,
-        buckets: int | None) -> None:
+        buckets: int | None, engine_name: str | None, spark_master: str | None) -> None:
     """Fetch (or read from disk), ingest, detect, score and store one month or many.
 
     Exit code 3 when some data was missing or stale, or some months failed (the summary
@@ -224,7 +243,7 @@ def run(month_texts: tuple[str, ...], from_month: str | None, to_month: str | No
     names = tuple(c.strip() for c in collectors.split(",") if c.strip())
     if not names and not local:
         raise ConfigError("--collectors: name at least one collector, e.g. rrc00")
-    engine = LocalEngine(buckets=buckets or int(settings.get("buckets")))
+    engine = engine_named(engine_name, buckets=buckets, master=spark_master)
     with BarObserver() as observer:
         gather = _local_gather(archive_dirs, reference_dirs, mrt_files, ref_files) if local \
             else (lambda m: gather_month(m, names, offline=offline, lake=lake,
@@ -276,7 +295,7 @@ class _Single:
 
 def _single(month: dt.date, gather: Callable[[dt.date], MonthInputs], db: Path,
             observer: BarObserver, lake: Path | None, force: bool,
-            engine: LocalEngine) -> _Single:
+            engine: Engine) -> _Single:
     """One month: skipped when stored from the same inputs, else computed; errors raise."""
     from routewatch.months import already_stored
 
@@ -321,7 +340,9 @@ def coverage_text(result: RunResult) -> str:
               help="DuckDB store to write (default: the 'db' setting).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
-def demo(no_serve: bool, db: Path | None, host: str, port: int) -> None:
+@engine_options
+def demo(no_serve: bool, db: Path | None, host: str, port: int, engine_name: str | None,
+         spark_master: str | None) -> None:
     """Run the whole pipeline offline over the bundled real samples of seven months, then
     serve the dashboard.
 
@@ -337,8 +358,9 @@ def demo(no_serve: bool, db: Path | None, host: str, port: int) -> None:
 
     target = _db(db)
     inputs = demo_months()
+    engine = engine_named(engine_name, master=spark_master)
     with BarObserver() as observer:
-        bulk = run_months(inputs, inputs.__getitem__, target, observer=observer)
+        bulk = run_months(inputs, inputs.__getitem__, target, observer=observer, engine=engine)
     click.echo(format_bulk(bulk))
     finish(unreadable=bulk.count(Outcome.FAILED))
     if not no_serve:

@@ -24,7 +24,7 @@ announcements.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -56,7 +56,10 @@ __all__ = [
     "Detection",
     "Kind",
     "PartitionRun",
+    "RunOutput",
+    "combine",
     "detect",
+    "run_limits",
     "sort_findings",
 ]
 
@@ -108,6 +111,14 @@ class DetectReport:
     first_time: int | None = None
     last_time: int | None = None
 
+    def merge(self, other: DetectReport) -> None:
+        """Add another run's report (a cluster's buckets each report on their own)."""
+        _add_counts(self, other)
+        for mine in (other.first_time, other.last_time):
+            if mine is not None:
+                self.first_time = mine if self.first_time is None else min(self.first_time, mine)
+                self.last_time = mine if self.last_time is None else max(self.last_time, mine)
+
     def see_times(self, batch: pa.RecordBatch) -> None:
         """Track the first and last elem time (the default window)."""
         if batch.num_rows == 0:
@@ -116,6 +127,23 @@ class DetectReport:
         lo, hi = int(pc.min(ts).as_py()), int(pc.max(ts).as_py())
         self.first_time = lo if self.first_time is None else min(self.first_time, lo)
         self.last_time = hi if self.last_time is None else max(self.last_time, hi)
+
+
+def _add_counts(into: object, other: object) -> None:
+    """Sum the int fields and the dicts of int of two report dataclasses (recursively)."""
+    for spec in fields(into):  # type: ignore[arg-type]
+        if spec.name in ("first_time", "last_time"):
+            continue
+        mine, theirs = getattr(into, spec.name), getattr(other, spec.name)
+        if isinstance(mine, bool):
+            continue
+        if isinstance(mine, int):
+            setattr(into, spec.name, mine + theirs)
+        elif isinstance(mine, dict):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        elif is_dataclass(mine):
+            _add_counts(mine, theirs)
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,15 @@ class Detection:
     report: DetectReport
     window_pairs: pa.Table = field(default_factory=WINDOW_PAIRS.empty_table)
     window_asns: pa.Table = field(default_factory=WINDOW_ASNS.empty_table)
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What one bucket run gives the combination: its findings and window routes."""
+
+    findings: pa.Table
+    window_pairs: pa.Table
+    window_asns: pa.Table
 
 
 class PartitionRun:
@@ -264,6 +301,12 @@ class PartitionRun:
         live = self._at_start if self._at_start is not None else self.state.live(True)
         return _window_pairs(live, self.catalog), _window_asns(live, self.catalog)
 
+    def output(self, window_start: int, kinds: frozenset[Kind] = ALL_KINDS,
+               report: DetectReport | None = None) -> RunOutput:
+        """The run's :meth:`findings` and :meth:`window_routes`, for :func:`combine`."""
+        found = self.findings(window_start, kinds, report)
+        return RunOutput(found, *self.window_routes())
+
     def findings(
         self,
         window_start: int,
@@ -388,16 +431,14 @@ def detect(
     runs: dict[int, PartitionRun] = {}
     pending: dict[int, _Pending] = {}
     active: set[int] = set()
-    every = int(settings.get("detect-compact-spans")) if compact_spans is None else compact_spans
-    per_run = 0 if every == 0 else max(every // buckets, min(every, _MIN_COMPACT))
-    slack = int(settings.get("detect-slack-seconds")) if slack_seconds is None else slack_seconds
+    per_run, slack_us = run_limits(buckets, compact_spans, slack_seconds)
 
     def run_of(bucket: int) -> PartitionRun:
         found = runs.get(bucket)
         if found is None:
             # without a window, the data's first elem time is its start (elems are in order)
             start = window[0] if window else (report.first_time or 0)
-            found = runs[bucket] = PartitionRun(refs, method, start, per_run, slack * 1_000_000,
+            found = runs[bucket] = PartitionRun(refs, method, start, per_run, slack_us,
                                                 bucket=bucket, buckets=plan,
                                                 data_start=report.first_time)  # fmt: skip
         return found
@@ -426,16 +467,36 @@ def detect(
         flush(bucket)
     start = window[0] if window else (report.first_time or 0)
     end = window[1] if window else (report.last_time or 0)
+    outputs = [runs[b].output(start, kinds, report) for b in sorted(runs)]
+    return combine(outputs, report, refs, method, (start, end))
+
+
+def run_limits(buckets: int, compact_spans: int | None = None,
+               slack_seconds: int | None = None) -> tuple[int, int]:
+    """Per bucket run: the held spans that trigger compaction and the slack in microseconds.
+
+    ``compact_spans`` (per run of all buckets) and ``slack_seconds`` default to the settings
+    ``detect-compact-spans`` and ``detect-slack-seconds``; every engine cuts them the same.
+    """
+    every = int(settings.get("detect-compact-spans")) if compact_spans is None else compact_spans
+    per_run = 0 if every == 0 else max(every // buckets, min(every, _MIN_COMPACT))
+    slack = int(settings.get("detect-slack-seconds")) if slack_seconds is None else slack_seconds
+    return per_run, slack * 1_000_000
+
+
+def combine(outputs: Iterable[RunOutput], report: DetectReport, refs: References,
+            method: Methodology, window: tuple[int, int]) -> Detection:
+    """One :class:`Detection` of the buckets' outputs (any order): findings sorted by
+    content and assessed, incidents of the window, the distinct window routes. ``report``
+    already holds every bucket's counts."""
     tables, pairs, asns = [], [], []
-    for bucket in sorted(runs):
-        run = runs[bucket]
-        tables.append(run.findings(start, kinds, report))
-        window_pairs, window_asns = run.window_routes()
-        pairs.append(window_pairs)
-        asns.append(window_asns)
+    for output in outputs:
+        tables.append(output.findings)
+        pairs.append(output.window_pairs)
+        asns.append(output.window_asns)
     findings = sort_findings(pa.concat_tables(tables)) if tables else FINDINGS.empty_table()
     findings = assess_confidence(findings, refs, method)  # leaks and hijacks (issue 12)
-    incidents = build_incidents(findings, method, start, end)
+    incidents = build_incidents(findings, method, window[0], window[1])
     return Detection(findings, incidents, report, _distinct(pairs, WINDOW_PAIRS),
                      _distinct(asns, WINDOW_ASNS))  # fmt: skip
 

@@ -30,6 +30,7 @@ state changes do not occur in ELEMS).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,6 +126,54 @@ class Buckets:
             found = self._short[key] = np.unique(self.of_blocks(blocks))
         return found
 
+    def targets(
+        self, batch: pa.RecordBatch, states_to: Callable[[I64], I64]
+    ) -> tuple[npt.NDArray[np.intp], I64, npt.NDArray[np.bool_]]:
+        """Every (row, bucket) a batch is sent to and whether that bucket owns the row, sorted
+        by bucket then row: the rule of the module doc, vectorised (the local split and a
+        cluster's explode both use it).
+
+        ``states_to`` gets the buckets the batch's prefix rows go to and returns the buckets
+        its state changes go to (the local engine: every bucket active so far; a cluster:
+        every bucket).
+        """
+        afi = _filled(batch.column("afi"), np.int64)
+        is_state = (afi != 4) & (afi != 6)
+        if self.count == 1:
+            rows = np.arange(batch.num_rows)
+            return rows, np.zeros(len(rows), np.int64), ~is_state
+        hi = _filled(batch.column("prefix_hi"), np.uint64)
+        length = _filled(batch.column("prefix_len"), np.int64)
+        owner = self.owner(afi, hi)
+        bits = np.where(afi == 6, self.bits_v6, self.bits_v4)
+        prefix_rows = np.flatnonzero(~is_state)
+        bucket, row = [owner[prefix_rows]], [prefix_rows]
+        mine = [np.ones(len(prefix_rows), np.bool_)]
+        short = np.flatnonzero(~is_state & (length < bits))
+        if len(short):
+            keys = np.c_[afi[short], hi[short].view(np.int64), length[short]]
+            uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+            covered = [self.covered(int(a), int(np.int64(h).view(np.uint64)), int(n))
+                       for a, h, n in uniq.tolist()]  # fmt: skip
+            sizes = np.array([len(c) for c in covered], np.int64)[inverse.ravel()]
+            extra = np.concatenate([covered[k] for k in inverse.ravel().tolist()])
+            rows = np.repeat(short, sizes)
+            other = extra != owner[rows]
+            bucket.append(extra[other])
+            row.append(rows[other])
+            mine.append(np.zeros(int(other.sum()), np.bool_))
+        states_at = np.flatnonzero(is_state)
+        receivers = states_to(np.unique(np.concatenate(bucket)))
+        if len(states_at) and len(receivers):
+            bucket.append(np.repeat(receivers, len(states_at)))
+            row.append(np.tile(states_at, len(receivers)))
+            mine.append(np.zeros(len(receivers) * len(states_at), np.bool_))
+        b, r, m = (np.concatenate(x) for x in (bucket, row, mine))
+        order = np.lexsort((r, b))
+        at: npt.NDArray[np.intp] = r[order].astype(np.intp)
+        mine_: npt.NDArray[np.bool_] = m[order].astype(np.bool_)
+        return at, b[order].astype(np.int64), mine_
+
     def split(self, batch: pa.RecordBatch, active: set[int]) -> Split:
         """Split a batch (see the module doc); state changes also go to ``active`` buckets.
 
@@ -141,30 +190,12 @@ class Buckets:
                 active.add(0)
             all_rows = np.arange(batch.num_rows)
             return Split({0: all_rows} if batch.num_rows else {}, {0: ~is_state}, states, resets)
-        hi = _filled(batch.column("prefix_hi"), np.uint64)
-        length = _filled(batch.column("prefix_len"), np.int64)
-        owner = self.owner(afi, hi)
-        bits = np.where(afi == 6, self.bits_v6, self.bits_v4)
-        short = np.flatnonzero(~is_state & (length < bits))
-        bucket = [owner[~is_state]]
-        row = [np.flatnonzero(~is_state)]
-        mine = [np.ones(len(row[0]), np.bool_)]
-        for i in short.tolist():
-            extra = self.covered(int(afi[i]), int(hi[i]), int(length[i]))
-            extra = extra[extra != owner[i]]
-            bucket.append(extra)
-            row.append(np.full(len(extra), i, np.intp))
-            mine.append(np.zeros(len(extra), np.bool_))
-        active.update(np.unique(np.concatenate(bucket)).tolist())
-        states_at = np.flatnonzero(is_state)
-        if len(states_at) and active:
-            targets = np.array(sorted(active), np.int64)
-            bucket.append(np.repeat(targets, len(states_at)))
-            row.append(np.tile(states_at, len(targets)))
-            mine.append(np.zeros(len(targets) * len(states_at), np.bool_))
-        b, r, m = (np.concatenate(x) for x in (bucket, row, mine))
-        order = np.lexsort((r, b))
-        b, r, m = b[order], r[order], m[order]
+
+        def to_active(seen: I64) -> I64:
+            active.update(seen.tolist())
+            return np.array(sorted(active), np.int64)
+
+        r, b, m = self.targets(batch, to_active)
         cuts = np.flatnonzero(np.r_[True, b[1:] != b[:-1], True]) if len(b) else np.zeros(1, int)
         rows: dict[int, npt.NDArray[np.intp]] = {}
         owned: dict[int, npt.NDArray[np.bool_]] = {}

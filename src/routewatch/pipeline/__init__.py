@@ -12,8 +12,9 @@ Data flow::
     elems        ingest_inputs: MRT files -> the Parquet lake (once); LakeSlice; elem_stream
                  merges the parts in the total elem order (bounded memory)
                                              │
-    engine       Engine.month (LocalEngine here; a cluster elsewhere): findings, incidents,
-                 announced pairs, AS visibility — the same tables whatever the engine
+    engine       Engine.detect / aggregate (LocalEngine here; spark.SparkEngine on Apache
+                 Spark; engine_named picks one): findings, incidents, announced pairs, AS
+                 visibility — the same tables whatever the engine
                                              │
     month        run_month: scores, roll-ups, store (the month replaced atomically)
 
@@ -22,7 +23,9 @@ store — never a detector or a fetcher; the detection vocabulary they need (kin
 result type, the reference bundle) is re-exported here as the engine's interface.
 """
 
+from routewatch import settings
 from routewatch.detect import ALL_KINDS, Detection, Kind, References
+from routewatch.errors import ConfigError
 from routewatch.pipeline.elems import (
     LakeSlice,
     MrtInput,
@@ -58,6 +61,7 @@ __all__ = [
     "ALL_KINDS",
     "DATA_END_SLACK_S",
     "DEFAULT_COLLECTORS",
+    "ENGINES",
     "MAX_AGE_DAYS",
     "REFERENCE_KINDS",
     "Detection",
@@ -81,6 +85,7 @@ __all__ = [
     "data_start",
     "demo_inputs",
     "elem_stream",
+    "engine_named",
     "gather_month",
     "ingest_inputs",
     "lake_slice",
@@ -89,3 +94,24 @@ __all__ = [
     "mrt_stream",
     "run_month",
 ]
+
+#: The engines ``--engine`` / the setting ``engine`` name.
+ENGINES: tuple[str, ...] = ("local", "spark")
+
+
+def engine_named(name: str | None = None, *, buckets: int | None = None,
+                 master: str | None = None) -> Engine:
+    """The engine called ``name`` (default: the ``engine`` setting) with ``buckets`` buckets
+    (default: the setting ``buckets``, or ``spark-buckets`` for Spark); ``master`` is Spark's
+    (default: the setting ``spark-master``). Spark is imported only when chosen."""
+    chosen = name or str(settings.get("engine"))
+    if chosen == "local":
+        if master is not None:
+            raise ConfigError("--spark-master needs --engine spark")
+        return LocalEngine(buckets=buckets or int(settings.get("buckets")))
+    if chosen == "spark":
+        from routewatch.pipeline.spark import SparkEngine
+
+        return SparkEngine(master or str(settings.get("spark-master")),
+                           buckets or int(settings.get("spark-buckets")))  # fmt: skip
+    raise ConfigError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
