@@ -15,7 +15,8 @@ very functions the local engine runs — no rule is implemented twice:
   them with :func:`routewatch.detect.engine.combine` (sort, confidence, incidents).
 - **aggregations**: announced pairs and AS visibility are Spark ``groupBy`` aggregations over
   the window's RIB entries and announcements plus the routes alive at the window start, the
-  same query as :func:`routewatch.store.lake.announced_pairs` / ``asn_visibility``.
+  same query as :func:`routewatch.store.lake.announced_pairs` / ``asn_visibility``; the
+  observed paths relationship inference reads, as :func:`routewatch.store.lake.observed_paths`.
 
 Spark changes Parquet's types on read (uint64 → decimal(20,0), uint32 → bigint, uint8 →
 smallint, dictionaries → strings): :func:`to_lake_types` converts batches back at the seam,
@@ -58,7 +59,7 @@ from routewatch.ingest.order import ORDER_KEYS
 from routewatch.methodology import Methodology
 from routewatch.pipeline.elems import DETECT_COLUMNS, LakeSlice
 from routewatch.pipeline.engine import MonthDetection, TimeSpan
-from routewatch.schemas import ASN_VISIBILITY, ORDERED_ELEMS, WINDOW_PAIRS
+from routewatch.schemas import ASN_VISIBILITY, OBSERVED_PATHS, ORDERED_ELEMS, WINDOW_PAIRS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -246,6 +247,24 @@ class SparkEngine:
                               _collected(visibility, ASN_VISIBILITY, ("asn",)))  # fmt: skip
 
 
+    def observed_paths(self, elems: LakeSlice, span: TimeSpan) -> pa.Table:
+        """OBSERVED_PATHS of the baseline and window (as
+        :func:`routewatch.store.lake.observed_paths`), aggregated and sorted by Spark."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        if not elems.parts:
+            return OBSERVED_PATHS.empty_table()
+        frame = _elems_frame(self.session(), elems, ("peer_asn", "path_asns", "as_set",
+                             "elem_type"), span.data_start, span.window_end, collector=False)
+        collapsed = F.expr("filter(path_asns, (a, i) -> i = 0 OR a != path_asns[i - 1])")
+        paths = (frame.filter(F.col("elem_type").isin("R", "A") & F.col("path_asns").isNotNull())
+                 .select("peer_asn", collapsed.alias("path_asns"),
+                         F.coalesce(F.col("as_set"), F.lit(False)).alias("as_set"))
+                 .groupBy("peer_asn", "path_asns", "as_set").count()
+                 .orderBy("peer_asn", "path_asns", "as_set"))  # fmt: skip
+        return _collected(paths, OBSERVED_PATHS, ())
+
+
 def _elems_frame(spark: SparkSession, elems: LakeSlice, columns: Sequence[str], start: int,
                  end: int, collector: bool = True) -> DataFrame:
     """The slice's elems with ``start <= timestamp < end`` (microseconds): one read per
@@ -272,10 +291,11 @@ def _elems_frame(spark: SparkSession, elems: LakeSlice, columns: Sequence[str], 
 
 
 def _collected(frame: DataFrame, schema: pa.Schema, keys: Sequence[str]) -> pa.Table:
-    """A Spark aggregation back on the driver in ``schema``'s types, sorted by ``keys``."""
+    """A Spark aggregation back on the driver in ``schema``'s types, sorted by ``keys`` (none:
+    in Spark's order)."""
     table = frame.toArrow().select(schema.names)
     table = pa.table([table.column(f.name).cast(f.type) for f in schema], schema=schema)
-    return table.sort_by([(k, "ascending") for k in keys])
+    return table.sort_by([(k, "ascending") for k in keys]) if keys else table
 
 
 def _outputs(rows: pa.Table, report: DetectReport) -> list[RunOutput]:
