@@ -7,12 +7,15 @@ is compared row for row; then the same on a real standalone master and worker st
 127.0.0.1 from the pyspark package (always stopped at the end). (The months of
 ``test_month_exact.py`` run with Spark there, beside their local cuts.) The type seam is
 checked on a real RIS update file ingested into a lake: what Spark reads, converted back,
-equals what pyarrow reads. Without pyspark or Java the engine says what to install.
+equals what pyarrow reads. MRT files ingested by Spark (one task per file) give the lake
+``routewatch ingest`` writes, part for part and manifest for manifest. Without pyspark or
+Java the engine says what to install.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,8 +27,15 @@ from _data import shared_data
 from _spark import spark_cut, spark_session_stopped, standalone_cluster
 from _tables import assert_same_table
 from routewatch.errors import ConfigError
-from routewatch.ingest.lake import ingest_file
-from routewatch.pipeline import LocalEngine, demo_inputs, run_month
+from routewatch.ingest.lake import MANIFEST_DIR, IngestManifest, ingest_file
+from routewatch.pipeline import (
+    LocalEngine,
+    MrtInput,
+    ReadStats,
+    demo_inputs,
+    ingest_inputs,
+    run_month,
+)
 from routewatch.pipeline.elems import DETECT_COLUMNS
 from routewatch.pipeline.spark import SparkEngine, spark_session, to_lake_types, to_spark_types
 
@@ -34,6 +44,7 @@ from routewatch.schemas import ORDERED_ELEMS
 from test_month_exact import _tables
 
 RRC21 = shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz")
+RRC06 = shared_data("mrt/ris/ris-rrc06_updates.20140530.2215.gz")
 #: the two cuts of the issue: Arrow batch size, shuffle partitions (and buckets)
 CUTS = [(997, 1, 8), (20_000, 8, 300)]
 pytestmark = pytest.mark.usefixtures("spark_session_stopped")
@@ -94,6 +105,26 @@ def test_spark_types_are_converted_back_exactly(tmp_path: Path) -> None:
     assert again.schema.equals(sub)
     assert_same_table(_decoded(want.select(names)), _decoded(again), "a table sent to Spark, back")
     assert pc.max(want.column("prefix_hi")).as_py() > 2**63  # the top bit is used
+
+
+def test_spark_ingests_one_task_per_file_as_routewatch_ingest(tmp_path: Path) -> None:
+    files = [MrtInput(RRC21, "rrc21", "updates"), MrtInput(RRC06, "rrc06", "updates"),
+             # a real file that is no MRT: not one record readable, a problem file
+             MrtInput(shared_data("PROVENANCE.md"), "rrc00", "updates")]
+    stats_here, stats_there = ReadStats(), ReadStats()
+    here = ingest_inputs(files, tmp_path / "here", stats_here)
+    there = ingest_inputs(files, tmp_path / "there", stats_there,
+                          ingester=SparkEngine("local[2]").ingest)
+    assert there.parts == here.parts and len(here.parts) >= 2
+    assert stats_there == stats_here and stats_here.problem_files == ["PROVENANCE.md"]
+    for relative, _, _ in here.parts:
+        want = pq.read_table(here.lake / relative)
+        assert_same_table(want, pq.read_table(there.lake / relative), relative)
+    for manifest in sorted((tmp_path / "here" / MANIFEST_DIR).glob("*.json")):
+        mine = IngestManifest.from_json(manifest.read_text())
+        theirs = IngestManifest.from_json((tmp_path / "there" / MANIFEST_DIR / manifest.name)
+                                          .read_text())  # fmt: skip
+        assert replace(theirs, ingested_at="") == replace(mine, ingested_at="")
 
 
 def _decoded(table: pa.Table) -> pa.Table:

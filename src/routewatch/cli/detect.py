@@ -156,7 +156,8 @@ def detect(
     stats = ReadStats()
     with tempfile.TemporaryDirectory(prefix="routewatch-lake-") as scratch:
         if mrt_files:  # read through a lake too, so every engine reads the same way
-            elems = ingest_inputs(mrt_inputs(mrt_files), Path(scratch), stats)
+            elems = ingest_inputs(mrt_inputs(mrt_files), Path(scratch), stats,
+                                  ingester=engine.ingest)
         else:
             assert lake is not None
             if not lake.is_dir():

@@ -35,13 +35,17 @@ from routewatch.pipeline.observer import NullObserver, Observer
 
 __all__ = [
     "DETECT_COLUMNS",
+    "Ingested",
+    "Ingester",
     "LakeSlice",
     "MrtInput",
     "ReadStats",
     "elem_stream",
+    "ingest_each",
     "ingest_inputs",
     "lake_index",
     "lake_slice",
+    "manifest_of",
     "mrt_inputs",
     "mrt_stream",
 ]
@@ -106,29 +110,45 @@ class LakeSlice:
         return [self.lake / relative for relative, _, _ in self.parts]
 
 
+#: One file's ingest: its manifest, or why not one of its records could be read.
+Ingested = tuple[MrtInput, "IngestManifest | InputError"]
+#: Ingests files into a lake, yielding each file's outcome (in any order).
+Ingester = Callable[[Sequence[MrtInput], Path], Iterator[Ingested]]
+
+
 def ingest_inputs(
-    files: Sequence[MrtInput], lake: Path, stats: ReadStats, observer: Observer | None = None
+    files: Sequence[MrtInput], lake: Path, stats: ReadStats, observer: Observer | None = None,
+    ingester: Ingester | None = None,
 ) -> LakeSlice:
     """Ingest every file of a run into ``lake`` (skipping files already there); its parts.
 
-    A file of which not one record can be read is counted as a problem file and skipped
-    (the run is then partial; it fails only when no file could be read at all).
+    ``ingester`` does the reading (default :func:`ingest_each`, one file after the other
+    here; the Spark engine's runs one task per file). A file of which not one record can be
+    read is counted as a problem file and skipped (the run is then partial; it fails only
+    when no file could be read at all).
     """
     observer = observer or NullObserver()
     observer.stage("Ingesting MRT", len(files))
     parts: list[tuple[str, str, bool]] = []
-    for mrt in files:
-        try:
-            manifest = _manifest_of(mrt, lake)
-        except InputError as exc:  # not one record readable: a broken file, not a broken run
+    for mrt, got in (ingester or ingest_each)(files, lake):
+        if isinstance(got, InputError):  # not one record readable: a broken file, not run
             stats.count(mrt.name, {}, 1)
-            observer.message(f"{mrt.name}: skipped ({exc})")
+            observer.message(f"{mrt.name}: skipped ({got})")
             observer.advance(mrt.name)
             continue
-        stats.count(mrt.name, manifest.elems, sum(p.count for p in manifest.problems))
-        parts += _parts(manifest)
+        stats.count(mrt.name, got.elems, sum(p.count for p in got.problems))
+        parts += _parts(got)
         observer.advance(mrt.name)
     return LakeSlice(lake, tuple(sorted(set(parts))))
+
+
+def ingest_each(files: Sequence[MrtInput], lake: Path) -> Iterator[Ingested]:
+    """Ingest the files one after the other (the local engine's :data:`Ingester`)."""
+    for mrt in files:
+        try:
+            yield mrt, manifest_of(mrt, lake)
+        except InputError as exc:
+            yield mrt, exc
 
 
 def mrt_inputs(paths: Sequence[Path]) -> list[MrtInput]:
@@ -139,7 +159,9 @@ def mrt_inputs(paths: Sequence[Path]) -> list[MrtInput]:
     return [MrtInput(p, collector_for(p) or UNKNOWN_COLLECTOR, "mrt") for p in paths]
 
 
-def _manifest_of(mrt: MrtInput, lake: Path) -> IngestManifest:
+def manifest_of(mrt: MrtInput, lake: Path) -> IngestManifest:
+    """The manifest of one run file: from the lake when it is there, else ingested
+    now. Raises :class:`InputError` when not one record can be read."""
     if mrt.file_id is not None:
         found = read_manifest(lake, mrt.file_id)
         if found is not None:

@@ -1,9 +1,11 @@
 """The engine seam: where a run's detection and aggregations execute.
 
-Role: an :class:`Engine` takes a run's elems (a :class:`~routewatch.pipeline.elems.LakeSlice`),
-the reference indexes, the methodology and the window; :meth:`Engine.detect` returns
-findings and incidents (:func:`routewatch.detect.detect`'s tables), :meth:`Engine.aggregate`
-the month's announced pairs and per-AS visibility with them (a :class:`MonthDetection`);
+Role: an :class:`Engine` ingests a run's MRT files into the lake (:meth:`Engine.ingest`,
+one file's manifest or error at a time) and takes its elems (a
+:class:`~routewatch.pipeline.elems.LakeSlice`), the reference indexes, the methodology and
+the window; :meth:`Engine.detect` returns findings and incidents
+(:func:`routewatch.detect.detect`'s tables), :meth:`Engine.aggregate` the month's announced
+pairs and per-AS visibility with them (a :class:`MonthDetection`);
 :meth:`Engine.observed_paths`, before detection, the distinct (peer AS, collapsed path) with
 counts that relationship inference reads when no relationship snapshot is close to the month.
 :class:`LocalEngine` runs on this machine: the lake parts merged in the total elem order
@@ -19,6 +21,7 @@ aggregation (:class:`~routewatch.errors.StoreError`).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +30,7 @@ import pyarrow as pa
 
 from routewatch.detect import ALL_KINDS, Detection, Kind, References, detect
 from routewatch.methodology import Methodology
-from routewatch.pipeline.elems import LakeSlice, elem_stream
+from routewatch.pipeline.elems import Ingested, LakeSlice, MrtInput, elem_stream, ingest_each
 
 __all__ = ["Engine", "LocalEngine", "MonthDetection", "TimeSpan"]
 
@@ -58,6 +61,9 @@ class Engine(Protocol):
 
     name: str
 
+    def ingest(self, files: Sequence[MrtInput], lake: Path) -> Iterator[Ingested]:
+        """Each file's ingest into ``lake`` (:data:`~routewatch.pipeline.elems.Ingester`)."""
+
     def detect(self, elems: LakeSlice, refs: References, method: Methodology, span: TimeSpan,
                kinds: frozenset[Kind] = ALL_KINDS) -> Detection:
         """Findings and incidents of the window (elems from ``span.data_start`` on)."""
@@ -77,6 +83,10 @@ class LocalEngine:
     buckets: int = 1
     batch_rows: int = 65536
     name: str = "local"
+
+    def ingest(self, files: Sequence[MrtInput], lake: Path) -> Iterator[Ingested]:
+        """The files ingested one after the other, here."""
+        return ingest_each(files, lake)
 
     def detect(self, elems: LakeSlice, refs: References, method: Methodology, span: TimeSpan,
                kinds: frozenset[Kind] = ALL_KINDS) -> Detection:

@@ -222,7 +222,7 @@ def _run(inputs: MonthInputs, store: Store, window: Window, method: Methodology,
     gaps += loaded.gaps
     stats = ReadStats()
     with timer.stage("ingest"):
-        elems = ingest_inputs(inputs.mrt, lake, stats, observer)
+        elems = ingest_inputs(inputs.mrt, lake, stats, observer, engine.ingest)
     start = data_start(window, method)
     span = TimeSpan(int(start.timestamp()) * _US, window.start_us, window.end_us)
     choice = choose_month_relationships(inputs.references, window, method.baseline_days)

@@ -3,6 +3,8 @@
 Role: :class:`SparkEngine` implements :class:`~routewatch.pipeline.engine.Engine` with the
 very functions the local engine runs — no rule is implemented twice:
 
+- **ingest**: one task per MRT file (``mapInArrow`` over the file list) writes the file's
+  parts and manifest into the lake exactly as ``routewatch ingest`` does;
 - **detection**: the run's lake parts are read by Spark (one read per collector, the
   collector added as a column), cut to ``[data_start, window_end)``; every row is sent to
   the buckets :meth:`routewatch.detect.partition.Buckets.targets` names (``mapInArrow``,
@@ -54,10 +56,17 @@ from routewatch.detect import ALL_KINDS, Detection, Kind, References
 from routewatch.detect.engine import DetectReport, PartitionRun, RunOutput, combine, run_limits
 from routewatch.detect.partition import Buckets
 from routewatch.errors import ConfigError, InputError, RoutewatchError
+from routewatch.ingest.lake import IngestManifest
 from routewatch.ingest.merge import _in_order, _keys
 from routewatch.ingest.order import ORDER_KEYS
 from routewatch.methodology import Methodology
-from routewatch.pipeline.elems import DETECT_COLUMNS, LakeSlice
+from routewatch.pipeline.elems import (
+    DETECT_COLUMNS,
+    Ingested,
+    LakeSlice,
+    MrtInput,
+    manifest_of,
+)
 from routewatch.pipeline.engine import MonthDetection, TimeSpan
 from routewatch.schemas import ASN_VISIBILITY, OBSERVED_PATHS, ORDERED_ELEMS, WINDOW_PAIRS
 
@@ -186,6 +195,28 @@ class SparkEngine:
         """The Spark session this engine runs in (started on first use)."""
         return spark_session(self.master, self.conf)
 
+    def ingest(self, files: Sequence[MrtInput], lake: Path) -> Iterator[Ingested]:
+        """One Spark task per file (``mapInArrow`` over the file list): each reads its MRT
+        file and writes its parts and manifest into ``lake`` exactly as ``routewatch
+        ingest`` does (:func:`~routewatch.pipeline.elems.manifest_of`; a file already there
+        is not read again). The lake must be a folder every executor writes (one machine, or
+        a shared file system at the same path). Outcomes arrive as tasks finish, in order."""
+        if not files:
+            return
+        spark = self.session()
+        rows = [(i, str(f.path), f.collector, f.kind, f.file_id) for i, f in enumerate(files)]
+        listing = spark.createDataFrame(spark.sparkContext.parallelize(rows, len(rows)),
+                                        "index long, path string, collector string, "
+                                        "kind string, file_id string")  # fmt: skip
+        done = listing.mapInArrow(_IngestTask(str(lake)).run,
+                                  "index long, manifest string, error string")  # fmt: skip
+        for row in done.toLocalIterator():
+            mrt = files[int(row["index"])]
+            if row["error"] is not None:
+                yield mrt, InputError(str(row["error"]))
+            else:
+                yield mrt, IngestManifest.from_json(str(row["manifest"]))
+
     def detect(self, elems: LakeSlice, refs: References, method: Methodology, span: TimeSpan,
                kinds: frozenset[Kind] = ALL_KINDS) -> Detection:
         """Findings and incidents of the window (elems from ``span.data_start`` on)."""
@@ -311,6 +342,35 @@ def _outputs(rows: pa.Table, report: DetectReport) -> list[RunOutput]:
         outputs.append(RunOutput(_from_ipc(got["findings"]), _from_ipc(got["pairs"]),
                                  _from_ipc(got["asns"])))  # fmt: skip
     return outputs
+
+
+@dataclass(frozen=True)
+class _IngestTask:
+    """What an executor runs to ingest its files (pickled to it)."""
+
+    lake: str
+
+    def run(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Each listed file into the lake: its manifest as JSON, or why it is unreadable."""
+        for batch in batches:
+            index: list[int] = []
+            manifests: list[str | None] = []
+            errors: list[str | None] = []
+            for row in batch.to_pylist():
+                mrt = MrtInput(Path(row["path"]), row["collector"], row["kind"],
+                               file_id=row["file_id"])  # fmt: skip
+                index.append(row["index"])
+                try:
+                    manifests.append(manifest_of(mrt, Path(self.lake)).to_json())
+                    errors.append(None)
+                except InputError as exc:
+                    manifests.append(None)
+                    errors.append(str(exc))
+            yield pa.RecordBatch.from_pydict({
+                "index": pa.array(index, pa.int64()),
+                "manifest": pa.array(manifests, pa.string()),
+                "error": pa.array(errors, pa.string()),
+            })  # fmt: skip
 
 
 @dataclass(frozen=True)
