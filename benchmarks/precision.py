@@ -34,6 +34,7 @@ numbers (only the run time).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import itertools
 from collections import Counter
@@ -129,9 +130,8 @@ def _references(stream: Stream, relationships: str, batches: list[pa.RecordBatch
         if relationships == "infer-observed":  # AS-Rank's fallback links count as unknown
             observed = pc.invert(pc.match_substring(table.column("source"), "/rest-p2p:"))
             table = table.filter(observed)
-        refs = References(vrps=refs.vrps, irr=refs.irr, bogons=refs.bogons,
-                          relationships=Relationships.build(table, None, inferred.cones.table),
-                          stamps=refs.stamps)  # fmt: skip
+        refs = dataclasses.replace(
+            refs, relationships=Relationships.build(table, None, inferred.cones.table))
     return refs, used
 
 
