@@ -12,9 +12,9 @@ A second table measures start-up: ``routewatch mrt stats`` and ``mrt dump`` of a
 (948 bytes) against ``bgpdump -m`` of it, whole processes, best of ``--runs``: at most 0.3 s
 and 120 MB (floor of issue 14), once the kernels are compiled.
 
-``--baseline SRC`` adds a ``baseline`` row per input: routewatch run from another source
-tree (for example a worktree at an older commit), to measure a change before and after in
-one run.
+``--baseline SRC`` adds a ``baseline`` row per input (and ``baseline-2cores`` next to
+``routewatch-2cores``): routewatch run from another source tree (for example a worktree at an
+older commit), to measure a change before and after in one run.
 
 Inputs are real archives from ``shared/data/mrt`` made big enough for stable timings: the
 decompressed MRT stream (cut after its last complete record; the RouteViews excerpt is a
@@ -75,10 +75,11 @@ TASKSET = "/usr/bin/taskset"
 FLOOR, TARGET = 3.0, 10.0
 TOOLS = ("routewatch", "routewatch-2cores", "bgpdump", "pybgpkit", "mrtparse", "decompress")
 SLOW_TOOLS = frozenset({"mrtparse"})
-WARM_UP = frozenset({"routewatch", "routewatch-2cores", "baseline"})
+ROUTEWATCH = frozenset({"routewatch", "routewatch-2cores", "baseline", "baseline-2cores"})
+WARM_UP = ROUTEWATCH
 # the tools the floor is about (and the before/after pair): best of --runs
-BEST_OF = frozenset({"routewatch", "routewatch-2cores", "bgpdump", "baseline"})
-TWO_CORES = frozenset({"routewatch-2cores"})
+BEST_OF = ROUTEWATCH | {"bgpdump"}
+TWO_CORES = frozenset({"routewatch-2cores", "baseline-2cores"})
 STARTUP_FILE = ROOT / "tests" / "data" / "mrt" / "bview.ipv4_unicast_add_path.gz"
 STARTUP_SECONDS, STARTUP_MB = 0.3, 120.0
 MRT_HEADER = struct.Struct(">IHHI")
@@ -310,6 +311,7 @@ _INLINE = {
     "routewatch": _routewatch,
     "routewatch-2cores": _routewatch,
     "baseline": _routewatch,
+    "baseline-2cores": _routewatch,
     "pybgpkit": _pybgpkit,
     "mrtparse": _mrtparse,
     "decompress": _decompress,
@@ -322,7 +324,7 @@ def run_tool_inline(tool: str, path: Path) -> int:
 
 
 def _child(tool: str, path: Path) -> None:
-    if tool in ("routewatch", "routewatch-2cores", "baseline"):
+    if tool in ROUTEWATCH:
         _load_routewatch()
     start = time.perf_counter()
     elems = run_tool_inline(tool, path)
@@ -388,7 +390,7 @@ def run(tool: str, spec: Input, path: Path, core: int, baseline: Path | None = N
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(path)]
     cores = f"{core},{core + 1}" if tool in TWO_CORES else str(core)
     env = None
-    if tool == "baseline":
+    if tool.startswith("baseline"):
         assert baseline is not None
         env = {**os.environ, "PYTHONPATH": str(baseline / "src")}
     wall, peak, out = measure(cmd, cores, capture=True, env=env)
@@ -599,7 +601,8 @@ def _available(tool: str) -> bool:
     if tool == "bgpdump":
         return Path(BGPDUMP).exists() or shutil.which("bgpdump") is not None
     modules = {"routewatch": "routewatch.ingest.mrt", "pybgpkit": "pybgpkit_parser"}
-    modules["routewatch-2cores"] = modules["baseline"] = modules["routewatch"]
+    for name in ROUTEWATCH:
+        modules[name] = modules["routewatch"]
     module = modules.get(tool, "zlib" if tool == "decompress" else tool)
     try:
         __import__(module)
@@ -617,6 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tools = _selected(args.tools, TOOLS, "tools")
     if args.baseline is not None:
         tools.append("baseline")
+        if "routewatch-2cores" in tools:
+            tools.append("baseline-2cores")
     inputs = [
         i for i in INPUTS if i.name in _selected(args.inputs, [i.name for i in INPUTS], "inputs")
     ]
