@@ -27,6 +27,12 @@ Each MRT case is decoded once as a file is (one chunk, batches of 65,536), then 
 chunks of a few bytes and batches of 7 elems: the two results (elems, problems and counts)
 must be the same; every 20th case small enough is also decoded by the interpreted engine
 (which raises ``IndexError`` where compiled code would read out of bounds) and compared.
+Every 10th case is also written compressed (gzip, bzip2, xz or zstd, chosen by the case; two
+members or streams; every other one with a decompression bomb between them, 4 MiB of zero
+bytes in a few kB; one in four with its compressed bytes damaged) and read back by the file
+reader (:class:`~routewatch.ingest.mrt.decompress.ChunkReader`, 64 KiB chunks): no chunk may
+reach twice the chunk size (``impossible``: an unbounded decompression call), and undamaged
+files must give back exactly the bytes compressed, without a problem.
 Every batch is validated (Arrow ``validate(full=True)``) and checked for impossible values
 (prefix length beyond the family, problem offsets outside the input).
 
@@ -75,6 +81,10 @@ INTERPRET_EVERY = 20  # every n-th MRT case is also decoded by the interpreted e
 INTERPRET_MAX = 24 << 10  # ... when it is at most this long
 CHECK_CHUNK = 61  # bytes per chunk in the second decoding
 CHECK_BATCH = 7  # elems per batch in the second decoding
+FILE_EVERY = 10  # every n-th MRT case is also read back compressed from a file
+FILE_CHUNK = 64 << 10  # chunk size of that reading
+BOMB = 4 << 20  # zero bytes of the decompression bomb put into every other compressed case
+COMPRESSIONS = ("gzip", "bzip2", "xz", "zstd")
 
 
 # ------------------------------------------------------------------------------------------
@@ -429,7 +439,69 @@ class MrtTarget:
             third = decode_mrt([data], 65536, "interpreted")
             if first[1:] != third[1:] or not first[0].equals(third[0]):
                 return Outcome(case, "disagreement", "engines", first[0].num_rows)
+        if case % FILE_EVERY == 0:
+            found = read_compressed(case_rng(f"{self.name}-file", case), data)
+            if found:
+                return Outcome(case, found[0], found[1], first[0].num_rows)
         return Outcome(case, "ok", rows=first[0].num_rows)
+
+
+def compress(kind: str, data: bytes) -> bytes:
+    """``data`` as one member / stream / frame of ``kind``."""
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    if kind == "gzip":
+        return gzip.compress(data, mtime=0)
+    if kind == "bzip2":
+        return bz2.compress(data)
+    if kind == "xz":
+        return lzma.compress(data)
+    return zstandard.ZstdCompressor().compress(data)
+
+
+_BOMBS: dict[str, bytes] = {}
+
+
+def read_compressed(rng: random.Random, data: bytes) -> tuple[str, str] | None:
+    """Write ``data`` compressed (maybe with a bomb, maybe damaged) and read it back with
+    the file reader; (outcome kind, detail) when something is wrong, else None."""
+    from routewatch.ingest.mrt.decompress import ChunkReader
+
+    kind = rng.choice(COMPRESSIONS)
+    cut = rng.randrange(len(data) + 1)
+    bomb = rng.random() < 0.5
+    if bomb and kind not in _BOMBS:
+        _BOMBS[kind] = compress(kind, bytes(BOMB))
+    packed = bytearray(
+        compress(kind, data[:cut]) + (_BOMBS[kind] if bomb else b"") + compress(kind, data[cut:])
+    )
+    damaged = rng.random() < 0.25
+    if damaged:
+        at = rng.randrange(len(packed))
+        if rng.random() < 0.5:
+            packed[at] ^= 1 << rng.randrange(8)
+        else:
+            del packed[at:]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "case"
+        path.write_bytes(packed)
+        reader = ChunkReader(path, chunk_size=FILE_CHUNK)
+        sizes = []
+        out = bytearray()
+        for chunk in reader:
+            sizes.append(len(chunk))
+            out += chunk
+    what = f"{kind}{' bomb' if bomb else ''}{' damaged' if damaged else ''}"
+    if max(sizes, default=0) >= 2 * FILE_CHUNK:
+        return "impossible", f"{what}: a chunk of {max(sizes):,} bytes"
+    expected = data[:cut] + (bytes(BOMB) if bomb else b"") + data[cut:]
+    if not damaged and (out != expected or reader.problem is not None):
+        return "disagreement", f"{what}: decompressed bytes differ ({reader.problem})"
+    return None
 
 
 def _pieces(data: bytes, size: int) -> list[bytes]:

@@ -10,6 +10,11 @@ compressed stream that is corrupt or cut short does not raise: everything decoda
 damage is yielded, then :attr:`ChunkReader.problem` holds a one-line description (the caller
 records it as a ``decompression-error`` problem).
 
+Memory follows ``chunk_size``, not the compression ratio: every decompression call is bounded
+to ``chunk_size`` bytes out (:func:`_inflate`), so a chunk is less than twice ``chunk_size``
+and a decompression bomb (a few kB that expand to gigabytes) is read in the memory of a few
+chunks; its time still follows what it expands to.
+
 Speed: gzip is inflated with ISA-L (``isal``) and bzip2 with ``indexed_bzip2`` when they are
 installed (about 4x and 1.25x faster than zlib and bz2 on one core). bzip2 is decompressed on
 a second thread when the process may use two cores (:func:`bzip2_threads`): its blocks are
@@ -177,6 +182,8 @@ class ChunkReader:
     def _decompressed(self, make: Callable[[str], object], strict: bool) -> Iterator[bytes]:
         """Chunks from the decompressor objects ``make`` returns, stream after stream.
 
+        Every decompression call is bounded to ``chunk_size`` bytes (:func:`_inflate`), so a
+        chunk is less than twice ``chunk_size`` whatever the compression ratio.
         ``strict`` (a fast decoder): raise :class:`_UnusualStreamError` where a problem would
         be noted.
         """
@@ -191,22 +198,26 @@ class ChunkReader:
                 break
             self.compressed_bytes += len(data)
             while data:
-                try:
-                    out = obj.decompress(data)  # type: ignore[attr-defined]
-                except _errors() as exc:
-                    if strict:
-                        raise _UnusualStreamError from exc
-                    self.problem = f"{kind} stream corrupt: {exc}"
-                    if pending:
-                        yield b"".join(pending)
-                    return
-                in_stream = True
-                if out:
-                    pending.append(out)
-                    size += len(out)
-                    if size >= self.chunk_size:
-                        yield b"".join(pending)
-                        pending, size = [], 0
+                pieces = _inflate(obj, data, self.chunk_size)
+                while True:
+                    try:
+                        out = next(pieces, None)
+                    except _errors() as exc:
+                        if strict:
+                            raise _UnusualStreamError from exc
+                        self.problem = f"{kind} stream corrupt: {exc}"
+                        if pending:
+                            yield b"".join(pending)
+                        return
+                    in_stream = True
+                    if out is None:
+                        break
+                    if out:
+                        pending.append(out)
+                        size += len(out)
+                        if size >= self.chunk_size:
+                            yield b"".join(pending)
+                            pending, size = [], 0
                 if _at_eof(obj):
                     data = _unused(obj)
                     obj = make(kind)
@@ -241,9 +252,7 @@ def _make(kind: str) -> object:
         import lzma
 
         return lzma.LZMADecompressor()
-    import zstandard
-
-    return zstandard.ZstdDecompressor().decompressobj()
+    return _SlicedZstd()
 
 
 def _make_isal(kind: str) -> object:
@@ -277,3 +286,74 @@ def _at_eof(obj: object) -> bool:
 def _unused(obj: object) -> bytes:
     data: bytes = getattr(obj, "unused_data", b"")
     return data
+
+
+def _inflate(obj: Any, data: bytes, limit: int) -> Iterator[bytes]:
+    """Everything ``obj`` decompresses from ``data`` (up to the end of its stream), in
+    pieces of at most ``limit`` bytes each: the defence against
+    decompression bombs, which expand a little input a thousandfold or more.
+
+    zlib and ISA-L keep the input they did not use in ``unconsumed_tail`` (and may hold
+    output for an empty call when a piece filled the bound); bz2, lzma and
+    :class:`_SlicedZstd` buffer it and say ``needs_input``. After the end of a stream, the
+    rest of ``data`` is in ``_unused(obj)``.
+    """
+    if hasattr(obj, "needs_input"):
+        yield obj.decompress(data, limit)
+        while not obj.eof and not obj.needs_input:
+            yield obj.decompress(b"", limit)
+        return
+    while True:  # zlib, ISA-L
+        out = obj.decompress(data, limit)
+        yield out
+        data = obj.unconsumed_tail
+        if obj.eof or not (data or len(out) == limit):
+            return
+
+
+class _SlicedZstd:
+    """A zstd decompressor object with the bounded interface of bz2's.
+
+    ``zstandard``'s object has no output bound, so its input is fed in slices of
+    :attr:`SLICE` bytes: a zstd block of 4 bytes (an RLE block) holds at most 128 KiB, so
+    one slice expands to at most 2 MiB, and what exceeds ``max_length`` waits here.
+    """
+
+    SLICE = 64
+
+    def __init__(self) -> None:
+        import zstandard
+
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
+        self._input = memoryview(b"")
+        self._output = b""
+
+    @property
+    def needs_input(self) -> bool:
+        """True when every byte given so far has been decompressed and handed out."""
+        return not self._input and not self._output
+
+    @property
+    def eof(self) -> bool:
+        """True at the end of the frame, once its output has been handed out."""
+        return bool(self._obj.eof) and not self._output
+
+    @property
+    def unused_data(self) -> bytes:
+        """The input after the end of the frame."""
+        return bytes(self._obj.unused_data) + bytes(self._input)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        """At most ``max_length`` bytes decompressed from what was given so far and ``data``."""
+        if data:
+            self._input = memoryview(bytes(self._input) + data)
+        out = [self._output]
+        size = len(self._output)
+        while size < max_length and self._input and not self._obj.eof:
+            piece = self._obj.decompress(self._input[: self.SLICE])
+            self._input = self._input[self.SLICE :]
+            out.append(piece)
+            size += len(piece)
+        joined = b"".join(out)
+        self._output = joined[max_length:]
+        return joined[:max_length]
