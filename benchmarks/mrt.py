@@ -2,11 +2,11 @@
 
 Every tool reads the same inputs in the same run, each in its own process pinned to one core;
 the table gives elems, seconds, elems per second, the ratio to ``bgpdump -m`` and the peak
-resident memory of the process. routewatch must be at least 3x bgpdump (the floor; the
-target is 10x): the script exits 1 when it is not on any input. For the bzip2 input the
-floor is in two parts: routewatch with two cores (bzip2 decompressed on a second thread,
-``routewatch-2cores``) against bgpdump's wall time, and on one core the *decoding*: the same
-RIB decompressed (``routeviews2-rib-plain``) against bgpdump reading that decompressed file.
+resident memory of the process. routewatch must be at least 3x bgpdump (the floor; the target is
+10x): the script exits 1 when it is not on any input. For the bzip2 input the floor is in two
+parts: routewatch with two cores (``routewatch-2cores``) against bgpdump's wall time, and on one
+core the *decoding*: the same RIB decompressed (``routeviews2-rib-plain``) against bgpdump
+reading that decompressed file.
 
 A second table measures start-up: ``routewatch mrt stats`` and ``mrt dump`` of a small file
 (948 bytes) against ``bgpdump -m`` of it, whole processes, best of ``--runs``: at most 0.3 s

@@ -131,7 +131,8 @@ def test_a_decompression_bomb_is_read_in_bounded_memory(
     """Each file is a few kB to 200 kB and expands to 192 MiB; read with 1 MiB chunks under
     a limit of 96 MiB more address space, every byte comes out in chunks under 2 MiB.
     (Before each call was bounded, one call inflated a whole 64 MiB member: MemoryError.
-    xz and zstd have no fast decoder; indexed_bzip2 reads by chunk size of itself.)"""
+    xz and zstd have no fast decoder; indexed_bzip2 reads by chunk size on one thread:
+    its parallel mode, which decodes blocks ahead, failed here with std::bad_alloc.)"""
     done = _read_in_child(bombs[kind], fast, MARGIN)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)

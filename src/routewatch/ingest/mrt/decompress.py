@@ -16,15 +16,16 @@ and a decompression bomb (a few kB that expand to gigabytes) is read in the memo
 chunks; its time still follows what it expands to.
 
 Speed: gzip is inflated with ISA-L (``isal``) and bzip2 with ``indexed_bzip2`` when they are
-installed (about 4x and 1.25x faster than zlib and bz2 on one core). bzip2 is decompressed on
-a second thread when the process may use two cores (:func:`bzip2_threads`): its blocks are
-independent, so ``indexed_bzip2`` decompresses the next ones while the kernel decodes; the
-bytes are the same. The fast decoders are only trusted with well-formed files: at the first
-sign of anything unusual (an error, a truncated stream, data after the last stream) the file
-is decompressed again from the start with the standard library, the bytes already handed
-out are skipped, and the rest, and the problem, are what the standard library alone would
-have produced. The one difference: in a corrupt bzip2 stream the fast decoder may already
-have handed out (CRC-checked) blocks before the damage that the standard library drops
+installed (about 4x and 1.25x faster than zlib and bz2 on one core). ``indexed_bzip2`` runs on
+one thread: its parallel mode decodes whole blocks ahead (a bzip2 block of a bomb expands to
+about 45 MB), so its memory follows the compression ratio, not ``chunk_size``, and on this
+project's shared 2-core machine it was slower than one thread (its block finder and decoders
+compete with the kernel for the cores). The fast decoders are only trusted with well-formed
+files: at the first sign of anything unusual (an error, a truncated stream, data after the last
+stream) the file is decompressed again from the start with the standard library, the bytes
+already handed out are skipped, and the rest, and the problem, are what the standard library
+alone would have produced. The one difference: in a corrupt bzip2 stream the fast decoder may
+already have handed out (CRC-checked) blocks before the damage that the standard library drops
 together with the failing read.
 """
 
@@ -40,7 +41,7 @@ from typing import Any, BinaryIO
 
 from routewatch.errors import InputError
 
-__all__ = ["ChunkReader", "bzip2_threads", "detect_compression"]
+__all__ = ["ChunkReader", "detect_compression"]
 
 _READ_SIZE = 1 << 20
 
@@ -76,15 +77,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
-
-
-def bzip2_threads() -> int:
-    """Threads that decompress bzip2: two when this process may run on two cores, else one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return min(2, cores)
 
 
 def detect_compression(head: bytes) -> str:
@@ -147,19 +139,18 @@ class ChunkReader:
         if self.compression == "gzip" and _isal_zlib() is not None:
             return self._decompressed(_make_isal, strict=True)
         if self.compression == "bzip2" and _indexed_bzip2() is not None:
-            return self._parallel_bzip2()
+            return self._indexed_bzip2_chunks()
         return None
 
-    def _parallel_bzip2(self) -> Iterator[bytes]:
-        """bzip2 with ``indexed_bzip2`` on :func:`bzip2_threads` threads.
-
-        It is given the path, not the open file, so that its threads read without Python's
-        lock. Raises :class:`_UnusualStreamError` unless the whole file is a clean sequence
-        of streams (``indexed_bzip2`` would skip trailing data with only a warning on stderr).
+    def _indexed_bzip2_chunks(self) -> Iterator[bytes]:
+        """bzip2 with ``indexed_bzip2`` on one thread, read by ``chunk_size`` (given the path,
+        so that it reads the file without Python's lock). Raises :class:`_UnusualStreamError`
+        unless the whole file is a clean sequence of streams (``indexed_bzip2`` would skip
+        trailing data with only a warning on stderr).
         """
         size = os.fstat(self._fh.fileno()).st_size
         try:
-            with _indexed_bzip2().open(self.path, parallelization=bzip2_threads()) as fh:
+            with _indexed_bzip2().open(self.path, parallelization=1) as fh:
                 while True:
                     data = fh.read(self.chunk_size)
                     if not data:
