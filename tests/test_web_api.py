@@ -5,6 +5,7 @@ OpenAPI description, bounded read-only queries, and ``routewatch serve``."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -128,6 +129,11 @@ def test_network_page_has_scores_incidents_and_what_to_fix(client: TestClient) -
     assert len(body["scores"]) == 5
     assert [(i["metric"], i["role"], i["counted"]) for i in body["incidents"]] == [
         ("M2", "culprit", True), ("M2C", "culprit", False)]  # M2C counts for the upstream
+    hijack = body["incidents"][0]  # its confidence class and every reason, for the page
+    assert hijack["confidence"] in ("high", "medium", "low")
+    assert hijack["confidence_reasons"][-1].startswith("total ")
+    page = client.get(f"/asn/{HIJACKER}").text
+    assert f'title="{"; ".join(hijack["confidence_reasons"])}"' in html.unescape(page)
     fix = body["to_fix"]["announcements"][0]
     assert fix["rov_state"] == "invalid"
     assert any("create a ROA" in a for a in fix["advice"])
@@ -147,7 +153,10 @@ def test_incident_page_has_the_evidence(client: TestClient) -> None:
     assert max(p["peers"] for p in body["timeline"]) == 3
     assert body["timeline"][-1]["peers"] == 0
     assert len(body["peers"]) == 3
-    assert client.get(f"/incident/{ident}").status_code == 200
+    page = client.get(f"/incident/{ident}")
+    assert page.status_code == 200
+    reasons = body["incident"]["confidence_reasons"]
+    assert reasons and all(f"<li>{html.escape(r)}</li>" in page.text for r in reasons)
 
 
 def test_search_by_asn_prefix_economy_and_region(client: TestClient) -> None:

@@ -1,13 +1,13 @@
 """A small, realistic store for the web tests, the browser tests and benchmarks/web.py.
 
-Built with the real code path: findings -> ``build_incidents`` (detection) ->
-``compute_asn_metrics`` / ``compute_action_scores`` / ``compute_rollups`` (metrics) over the
-areas of real RIR delegation records (``tests/data/ref/rir``: APNIC, LACNIC, RIPE NCC
-excerpts) -> ``Store.write_snapshot``, for three months (2024-04 … 2024-06). Each month has
-hijacks (M2, with RPKI/IRR evidence, witnesses and relationship edges), route leaks (M1), a
-bogon prefix (M3), announced pairs in every ROV/IRR state, PeeringDB contacts and Spoofer
-results; MANRS participants and RPKI signers form the cohorts. Each month is stored as a run
-stores it: with its coverage row (RIS rrc00, the whole month) and its impact tables.
+Built with the real code path: findings -> ``assess`` (confidence) -> ``build_incidents``
+(detection) -> ``compute_asn_metrics`` / ``compute_action_scores`` / ``compute_rollups``
+(metrics) over the areas of real RIR delegation records (``tests/data/ref/rir``: APNIC, LACNIC,
+RIPE NCC excerpts) -> ``Store.write_snapshot``, for three months (2024-04 … 2024-06). Each
+month has hijacks (M2, with RPKI/IRR evidence, witnesses and relationship edges), route leaks
+(M1), a bogon prefix (M3), announced pairs in every ROV/IRR state, PeeringDB contacts and
+Spoofer results; MANRS participants and RPKI signers form the cohorts. Each month is stored as
+a run stores it: with its coverage row (RIS rrc00, the whole month) and its impact tables.
 
 ``build_store(path)`` writes it; the functions are deterministic (same file content rows).
 """
@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from routewatch.detect.confidence import assess
 from routewatch.detect.incidents import build_incidents
+from routewatch.detect.verdicts import References
 from routewatch.impacts import month_impact
 from routewatch.methodology import RW_2026_1 as METHOD
 from routewatch.metrics import (
@@ -131,7 +133,7 @@ def month_tables(month: dt.date, reg: Registry, asns: list[int],
                              0.4 + 30 * (k % 2), "not-found", "not-registered"))
     rows.append(_finding(month, 9, "M3", others[5], others[6], "10.20.0.0/16", 2, "not-found",
                          "not-registered"))
-    findings = pa.Table.from_pylist(rows, schema=FINDINGS)
+    findings = assess(pa.Table.from_pylist(rows, schema=FINDINGS), References(), METHOD)
     incidents = build_incidents(findings, METHOD, window.start_us, window.end_us)
     states = ("valid", "valid", "valid", "not-found", "invalid")
     pair_stamp = {"month": month, "methodology": METHOD.version}

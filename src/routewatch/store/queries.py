@@ -284,7 +284,8 @@ def network_score_history(r: Rows, asn: int, first: dt.date, last: dt.date) -> l
 
 _INCIDENT_COLUMNS = ('incident_id, metric, asn, culprit_asns, accomplice_asns, '
                      'accomplice_relation, scored, "start", "end", duration_s, weight, '
-                     'peak_visibility, prefixes, origins, decided_by, labels, sample_path')
+                     'peak_visibility, prefixes, origins, decided_by, labels, sample_path, '
+                     'confidence, confidence_reasons')
 
 
 def network_incidents(r: Rows, asn: int, month: dt.date) -> list[Row]:
@@ -300,7 +301,8 @@ def own_incidents(r: Rows, asn: int, month: dt.date) -> list[Row]:
     """Incidents of the month counted against the AS (``asn`` column), with finding ids."""
     return r.rows(
         'SELECT metric, "start", "end", duration_s, weight, peak_visibility, prefixes, origins, '
-        "culprit_asns, accomplice_asns, decided_by, labels, sample_path, finding_ids, scored "
+        "culprit_asns, accomplice_asns, decided_by, labels, sample_path, finding_ids, scored, "
+        "confidence, confidence_reasons "
         'FROM incidents WHERE month = ? AND asn = ? ORDER BY "start", metric, incident_id',
         [month, asn])
 
