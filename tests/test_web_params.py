@@ -75,7 +75,7 @@ def test_parsers_accept_exactly_what_the_schema_allows(param: p.Param, data: Any
 
 
 def test_digits_that_int_refuses_are_a_400_not_a_500() -> None:
-    for text in ("²", "١٢", "1" * 5000):
+    for text in ("²", "١٢", "1" * 5000, "1\n"):
         for param in (p.LIMIT, p.OFFSET):
             assert not _accepts(param, text)
     assert not _accepts(p.ASN, "AS" + "9" * 5000)

@@ -256,7 +256,9 @@ def parse_band(text: str, parameter: str = "band") -> str:
 
 
 def _whole(text: str, parameter: str, low: int, high: int, expected: str) -> int:
-    match = _accepted(_full(f"({up_to(high)})"), text)
+    # an integer parameter has no pattern: the whole text must be the number ("1\n" is not,
+    # though a pattern's "$" would let it through)
+    match = re.fullmatch(f"({up_to(high)})", text)
     if match is None or int(match.group(1)) < low:
         raise _bad(parameter, parameter, expected)
     return int(match.group(1))
