@@ -18,6 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -26,6 +27,8 @@ import pytest
 from _data import shared_data
 from _spark import spark_cut, spark_session_stopped, standalone_cluster
 from _tables import assert_same_table
+from routewatch import settings
+from routewatch.detect.partition import Buckets, fine_blocks
 from routewatch.errors import ConfigError
 from routewatch.ingest.lake import MANIFEST_DIR, IngestManifest, ingest_file
 from routewatch.pipeline import (
@@ -125,6 +128,28 @@ def test_spark_ingests_one_task_per_file_as_routewatch_ingest(tmp_path: Path) ->
         theirs = IngestManifest.from_json((tmp_path / "there" / MANIFEST_DIR / manifest.name)
                                           .read_text())  # fmt: skip
         assert replace(theirs, ingested_at="") == replace(mine, ingested_at="")
+
+
+def test_skewed_blocks_are_cut_finer(tmp_path: Path) -> None:
+    manifest = ingest_file(RRC21, tmp_path / "lake", collector="rrc21").manifest
+    elems = pq.read_table(tmp_path / "lake" / manifest.parts[0], columns=["afi", "prefix_hi"])
+    elems = elems.filter(pc.is_in(elems.column("afi"), pa.array([4, 6], pa.uint8())))
+    afi = elems.column("afi").to_numpy()
+    hi = elems.column("prefix_hi").to_numpy()
+    plain = Buckets(64)
+    blocks, counts = np.unique(plain.block_ids(afi, hi), return_counts=True)
+    share = float(settings.get("spark-split-share"))
+    fine = fine_blocks(blocks, counts, share)
+    # real data is skewed: some /8 holds more than the share (and each of those is cut)
+    assert fine and all(counts[blocks == b][0] > share * counts.sum() for b in fine)
+    cut = Buckets(64, fine=fine)
+    for block in (int(blocks[np.argmax(counts)]), max(b for b in fine if b < 256)):
+        inside = plain.block_ids(afi, hi) == block  # the biggest block, the biggest IPv4 one
+        assert block in fine and len(np.unique(plain.owner(afi[inside], hi[inside]))) == 1
+        assert len(np.unique(cut.owner(afi[inside], hi[inside]))) > 1  # spread over buckets
+    # a /7 over a cut IPv4 /8 reaches every bucket of the prefixes inside it (exactness)
+    covering = cut.covered(4, (block & ~1) << 56, 7).tolist()
+    assert set(covering) >= set(cut.owner(afi[inside], hi[inside]).tolist())
 
 
 def _decoded(table: pa.Table) -> pa.Table:

@@ -130,6 +130,13 @@ _ALL: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "spark-split-share",
+        0.02,
+        "Skew: a /8 (IPv6 /16) block holding more than this share of a run's elems is cut "
+        "into 256 finer blocks for the spark engine's buckets (same results; 1 = never).",
+        float,
+    ),
+    Setting(
         "spark-numba-cache",
         "",
         "NUMBA_CACHE_DIR of Spark executors, so they load compiled kernels instead of "

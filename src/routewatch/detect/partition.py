@@ -23,6 +23,12 @@ and their routes (M2 sub-MOAS and the type-1 first hops per (prefix, origin) pai
 bogons and RPKI per route), and all of them reach the prefix's owner. Copies of a short
 prefix in other buckets give the same findings there; they are dropped.
 
+**Skew**: a block holding a large share of the elems makes its bucket the slowest; blocks
+in ``Buckets.fine`` are cut into ``2 ** FINE_BITS`` finer blocks (a /8 into /16s, a /16 into
+/24s) and the rules above apply to the finer blocks (a prefix shorter than its finer block
+is sent to every bucket it covers and owned by its first finer block's), so exactness holds
+for any choice of fine blocks (:func:`fine_blocks` picks those above a share of the elems).
+
 Input: ELEMS batches in the total elem order; output: per bucket the row indices (order
 kept) and which of them the bucket owns. Failure: none (rows without a prefix that are not
 state changes do not occur in ELEMS).
@@ -39,11 +45,14 @@ import pyarrow as pa
 
 from routewatch.methodology import Methodology
 
-__all__ = ["Buckets", "Split"]
+__all__ = ["FINE_BITS", "Buckets", "Split", "fine_blocks"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 _V6_BASE = np.uint64(1 << 32)
+#: a ``fine`` block is cut into 2**FINE_BITS blocks (IPv4 /8 -> /16, IPv6 /16 -> /24)
+FINE_BITS = 8
+_FINE_BASE = np.uint64(1 << 48)
 _STATE = -1
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
@@ -75,11 +84,14 @@ class Split:
 
 @dataclass
 class Buckets:
-    """``count`` buckets over prefix blocks of the methodology's width."""
+    """``count`` buckets over prefix blocks of the methodology's width; the blocks in
+    ``fine`` (block ids, see :meth:`block_ids`) are cut into ``2 ** FINE_BITS`` finer blocks
+    each (skew: one big /8 spread over several buckets)."""
 
     count: int
     bits_v4: int = 8
     bits_v6: int = 16
+    fine: frozenset[int] = frozenset()
     _short: dict[tuple[int, int, int], I64] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,9 +99,27 @@ class Buckets:
             raise ValueError(f"bucket count must be at least 1, got {self.count}")
 
     @classmethod
-    def of(cls, count: int, method: Methodology) -> Buckets:
-        """``count`` buckets with the block width of ``method``."""
-        return cls(count, method.bucket_bits_v4, method.bucket_bits_v6)
+    def of(cls, count: int, method: Methodology, fine: frozenset[int] = frozenset()) -> Buckets:
+        """``count`` buckets with the block width of ``method`` (``fine`` blocks cut finer)."""
+        return cls(count, method.bucket_bits_v4, method.bucket_bits_v6, fine)
+
+    def block_ids(self, afi: npt.NDArray[np.integer], hi: npt.NDArray[np.integer]) -> U64:
+        """The (coarse) block id of each prefix: its /8 (IPv4), or 2**32 + its /16 (IPv6)."""
+        hi = np.asarray(hi, np.uint64)
+        v4 = hi >> np.uint64(64 - self.bits_v4)
+        v6 = (hi >> np.uint64(64 - self.bits_v6)) + _V6_BASE
+        out: U64 = np.where(afi == 6, v6, v4).astype(np.uint64)
+        return out
+
+    def _widths(self, afi: npt.NDArray[np.integer], coarse: U64) -> I64:
+        """The block width of each prefix: finer inside a ``fine`` block."""
+        bits = np.where(afi == 6, self.bits_v6, self.bits_v4).astype(np.int64)
+        if self.fine:
+            bits = bits + np.where(self._is_fine(coarse), FINE_BITS, 0)
+        return bits
+
+    def _is_fine(self, coarse: U64) -> npt.NDArray[np.bool_]:
+        return np.isin(coarse, np.array(sorted(self.fine), np.uint64))
 
     def of_blocks(self, block: U64) -> I64:
         """The bucket of each block id."""
@@ -99,9 +129,13 @@ class Buckets:
         return out
 
     def _first_block(self, afi: npt.NDArray[np.integer], hi: U64) -> U64:
-        v4 = hi >> np.uint64(64 - self.bits_v4)
-        v6 = (hi >> np.uint64(64 - self.bits_v6)) + _V6_BASE
-        out: U64 = np.where(afi == 6, v6, v4).astype(np.uint64)
+        coarse = self.block_ids(afi, hi)
+        if not self.fine:
+            return coarse
+        bits = np.where(afi == 6, self.bits_v6, self.bits_v4).astype(np.uint64)
+        sub = (hi >> (np.uint64(64 - FINE_BITS) - bits)) & np.uint64((1 << FINE_BITS) - 1)
+        finer = _FINE_BASE + (coarse << np.uint64(FINE_BITS)) + sub
+        out: U64 = np.where(self._is_fine(coarse), finer, coarse).astype(np.uint64)
         return out
 
     def owner(self, afi: npt.NDArray[np.integer], hi: npt.NDArray[np.integer]) -> I64:
@@ -116,15 +150,29 @@ class Buckets:
                           _filled(table.column("prefix_hi"), np.uint64))  # fmt: skip
 
     def covered(self, afi: int, hi: int, length: int) -> I64:
-        """Every bucket a prefix shorter than the block width covers (sorted)."""
-        bits = self.bits_v4 if afi == 4 else self.bits_v6
+        """Every bucket a prefix shorter than its block width covers (sorted): the buckets
+        of every block it overlaps, each ``fine`` block by its finer blocks."""
         key = (afi, hi, length)
         found = self._short.get(key)
         if found is None:
-            first = int(self._first_block(np.array([afi]), np.array([hi], np.uint64))[0])
-            blocks = np.arange(first, first + (1 << (bits - length)), dtype=np.uint64)
-            found = self._short[key] = np.unique(self.of_blocks(blocks))
+            found = self._short[key] = np.unique(self.of_blocks(self._blocks(afi, hi, length)))
         return found
+
+    def _blocks(self, afi: int, hi: int, length: int) -> U64:
+        bits = self.bits_v4 if afi == 4 else self.bits_v6
+        first = int(self.block_ids(np.array([afi]), np.array([hi], np.uint64))[0])
+        span = 1 << FINE_BITS
+        if length >= bits:  # inside one fine block: its finer blocks the prefix overlaps
+            sub = (hi >> (64 - bits - FINE_BITS)) & (span - 1)
+            base = int(_FINE_BASE) + (first << FINE_BITS)
+            return np.arange(base + sub, base + sub + (1 << (bits + FINE_BITS - length)),
+                             dtype=np.uint64)  # fmt: skip
+        coarse = np.arange(first, first + (1 << (bits - length)), dtype=np.uint64)
+        fine = coarse[self._is_fine(coarse)] if self.fine else coarse[:0]
+        finer = (_FINE_BASE + (fine[:, None] << np.uint64(FINE_BITS))
+                 + np.arange(span, dtype=np.uint64)[None, :]).ravel()  # fmt: skip
+        out: U64 = np.concatenate([coarse[~np.isin(coarse, fine)], finer]).astype(np.uint64)
+        return out
 
     def targets(
         self, batch: pa.RecordBatch, states_to: Callable[[I64], I64]
@@ -145,7 +193,7 @@ class Buckets:
         hi = _filled(batch.column("prefix_hi"), np.uint64)
         length = _filled(batch.column("prefix_len"), np.int64)
         owner = self.owner(afi, hi)
-        bits = np.where(afi == 6, self.bits_v6, self.bits_v4)
+        bits = self._widths(afi, self.block_ids(afi, hi))
         prefix_rows = np.flatnonzero(~is_state)
         bucket, row = [owner[prefix_rows]], [prefix_rows]
         mine = [np.ones(len(prefix_rows), np.bool_)]
@@ -208,3 +256,14 @@ class Buckets:
 def _filled(column: pa.Array | pa.ChunkedArray, dtype: type[np.integer]) -> npt.NDArray[np.integer]:
     """A column as numpy (nulls as 0) in ``dtype``."""
     return np.asarray(column.fill_null(0).to_numpy(zero_copy_only=False)).astype(dtype)
+
+
+def fine_blocks(blocks: npt.NDArray[np.integer], counts: npt.NDArray[np.integer],
+                share: float) -> frozenset[int]:
+    """The blocks to cut finer: those holding more than ``share`` of all the elems counted
+    (``counts[i]`` elems in block ``blocks[i]``, see :meth:`Buckets.block_ids`)."""
+    total = int(np.sum(counts))
+    if total == 0 or share >= 1:
+        return frozenset()
+    big = np.asarray(blocks)[np.asarray(counts) > share * total]
+    return frozenset(int(b) for b in big.tolist())

@@ -11,6 +11,8 @@ very functions the local engine runs — no rule is implemented twice:
   the explode: short prefixes to every bucket they cover, state changes to every bucket);
   ``repartition`` by bucket, sorted within partitions by the total elem order
   (:mod:`routewatch.ingest.order`), and ``groupBy(bucket).applyInArrow`` (streaming form)
+  (blocks holding more than the setting ``spark-split-share`` of the elems are cut finer
+  first: skew)
   feeds each bucket's elems to a :class:`~routewatch.detect.engine.PartitionRun`. The
   reference snapshots are broadcast once. Each bucket returns its findings, window routes
   (Arrow IPC, so the FINDINGS schema comes back exactly) and report; the driver combines
@@ -54,7 +56,7 @@ import pyarrow.compute as pc
 from routewatch import settings
 from routewatch.detect import ALL_KINDS, Detection, Kind, References
 from routewatch.detect.engine import DetectReport, PartitionRun, RunOutput, combine, run_limits
-from routewatch.detect.partition import Buckets
+from routewatch.detect.partition import Buckets, fine_blocks
 from routewatch.errors import ConfigError, InputError, RoutewatchError
 from routewatch.ingest.lake import IngestManifest
 from routewatch.ingest.merge import _in_order, _keys
@@ -189,6 +191,7 @@ class SparkEngine:
     master: str = field(default_factory=lambda: str(settings.get("spark-master")))
     buckets: int = field(default_factory=lambda: int(settings.get("spark-buckets")))
     conf: Mapping[str, str] = field(default_factory=dict)
+    split_share: float = field(default_factory=lambda: float(settings.get("spark-split-share")))
     name: str = "spark"
 
     def session(self) -> SparkSession:
@@ -242,8 +245,9 @@ class SparkEngine:
         report.first_time, report.last_time = int(seen["first"]), int(seen["last"])
         report.state.state += int(seen["states"])
         report.state.resets += int(seen["resets"])
+        fine = self._fine_blocks(frame, method) if self.buckets > 1 else frozenset()
         task = _BucketTask(spark.sparkContext.broadcast(refs), method, kinds, self.buckets,
-                           span.window_start, report.first_time)  # fmt: skip
+                           span.window_start, report.first_time, fine)  # fmt: skip
         schema = StructType([*frame.schema.fields, StructField("bucket", IntegerType(), False),
                              StructField("owned", BooleanType(), False)])  # fmt: skip
         exploded = frame.mapInArrow(task.explode, schema)
@@ -252,6 +256,22 @@ class SparkEngine:
                    .groupBy("bucket").applyInArrow(task.run, _OUT))  # fmt: skip
         outputs = _outputs(grouped.toArrow(), report)
         return combine(outputs, report, refs, method, window)
+
+    def _fine_blocks(self, frame: DataFrame, method: Methodology) -> frozenset[int]:
+        """The blocks holding more than ``split_share`` of the prefix elems (skew)."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        if self.split_share >= 1:
+            return frozenset()
+        plan = Buckets.of(self.buckets, method)
+        v4 = F.floor(F.col("prefix_hi") / F.lit(2 ** (64 - plan.bits_v4)))
+        v6 = F.floor(F.col("prefix_hi") / F.lit(2 ** (64 - plan.bits_v6))) + F.lit(2**32)
+        block = F.when(F.col("afi") == 6, v6).otherwise(v4).cast("decimal(20,0)")
+        counts = (frame.filter(F.col("afi").isin(4, 6)).groupBy(block.alias("block")).count()
+                  .toArrow())  # fmt: skip
+        blocks = np.asarray(counts.column("block").cast(pa.uint64()).to_numpy())
+        return fine_blocks(blocks, np.asarray(counts.column("count").to_numpy()),
+                           self.split_share)  # fmt: skip
 
     def aggregate(self, elems: LakeSlice, span: TimeSpan, found: Detection) -> MonthDetection:
         """The announced pairs and AS visibility of the window, as Spark aggregations."""
@@ -383,10 +403,11 @@ class _BucketTask:
     buckets: int
     window_start: int
     data_start: int
+    fine: frozenset[int] = frozenset()
 
     @property
     def plan(self) -> Buckets:
-        return Buckets.of(self.buckets, self.method)
+        return Buckets.of(self.buckets, self.method, self.fine)
 
     def explode(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """Every row once per bucket it goes to (:meth:`Buckets.targets`), with ``bucket``
