@@ -18,6 +18,7 @@ import pytest
 from _data import shared_data
 from routewatch.errors import InputError
 from routewatch.ingest.lake import MANIFEST_DIR
+from routewatch.ingest.merge import Run, continues_order, merged
 from routewatch.ingest.order import ORDER_KEYS
 from routewatch.pipeline import MrtInput, ReadStats, elem_stream, ingest_inputs, lake_slice
 
@@ -82,3 +83,20 @@ def test_files_of_an_older_lake_must_be_ingested_again(lake: Path, tmp_path: Pat
     with pytest.raises(InputError, match=r"older routewatch.*--replace"):
         lake_slice(old, dt.datetime(2020, 12, 25, tzinfo=dt.UTC),
                    dt.datetime(2021, 2, 1, tzinfo=dt.UTC))  # fmt: skip
+
+
+def test_a_run_that_breaks_the_total_order_is_refused() -> None:
+    """The order check the merge and the Spark buckets share (keys invented: three elems)."""
+    def keys(ts: list[int], so: list[int], seq: list[int]) -> tuple[np.ndarray, ...]:
+        return (np.array(ts, np.int64), np.array(so, np.uint64), np.array(seq, np.uint64))
+
+    assert continues_order(keys([1, 1, 2], [5, 5, 0], [0, 1, 0]), None) == (2, 0, 0)
+    assert continues_order(keys([1, 1, 2], [5, 5, 0], [0, 1, 0]), (0, 9, 9)) == (2, 0, 0)
+    assert continues_order(keys([1, 1, 2], [5, 5, 0], [1, 0, 0]), None) is None  # seq back
+    assert continues_order(keys([1, 1, 2], [5, 5, 0], [0, 1, 0]), (1, 5, 0)) is None  # repeat
+    batch = pa.record_batch({"timestamp": pa.array([2, 1], pa.int64()),
+                             "source_order": pa.array([0, 0], pa.uint64()),
+                             "elem_seq": pa.array([0, 1], pa.uint64())})
+    run = Run("backwards", 1, lambda: iter([batch]))
+    with pytest.raises(InputError, match="out of the total order"):
+        list(merged([run]))

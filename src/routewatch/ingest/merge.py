@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from routewatch.errors import InputError
 from routewatch.ingest.order import ORDER_KEYS
 
-__all__ = ["Run", "lake_runs", "merged"]
+__all__ = ["Run", "continues_order", "lake_runs", "merged", "order_keys"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -78,17 +78,14 @@ class _Open:
         for batch in self.rest:
             if batch.num_rows:
                 self.batch = batch
-                self.ts, self.so, self.seq = _keys(batch)
-                if not _in_order(self.ts, self.so, self.seq) or (
-                        self.previous is not None and self.first() <= self.previous):
+                self.ts, self.so, self.seq = order_keys(batch)
+                last = continues_order((self.ts, self.so, self.seq), self.previous)
+                if last is None:
                     raise InputError(f"{self.name}: elems out of the total order; ingest the "
                                      "file again with --replace")  # fmt: skip
-                self.previous = self.last()
+                self.previous = last
                 return True
         return False
-
-    def first(self) -> _Key:
-        return int(self.ts[0]), int(self.so[0]), int(self.seq[0])
 
     def last(self) -> _Key:
         return int(self.ts[-1]), int(self.so[-1]), int(self.seq[-1])
@@ -104,8 +101,8 @@ class _Open:
         return out
 
 
-def _keys(batch: pa.RecordBatch) -> tuple[I64, U64, U64]:
-    """The order key columns of a batch as numpy."""
+def order_keys(batch: pa.RecordBatch) -> tuple[I64, U64, U64]:
+    """The order key columns of a batch (timestamp in us, source_order, elem_seq) as numpy."""
     ts: I64 = np.asarray(batch.column("timestamp").cast(pa.int64()).to_numpy(
         zero_copy_only=False), np.int64)  # fmt: skip
     so: U64 = np.asarray(batch.column("source_order").to_numpy(zero_copy_only=False), np.uint64)
@@ -113,11 +110,18 @@ def _keys(batch: pa.RecordBatch) -> tuple[I64, U64, U64]:
     return ts, so, seq
 
 
-def _in_order(ts: I64, so: U64, seq: U64) -> bool:
-    """Are the keys strictly increasing?"""
+def continues_order(keys: tuple[I64, U64, U64], previous: _Key | None) -> _Key | None:
+    """The last key of a non-empty batch whose keys (:func:`order_keys`) are strictly
+    increasing and all after ``previous`` (the last key of the batch before); None when the
+    batch breaks the total order."""
+    ts, so, seq = keys
     same_t = ts[1:] == ts[:-1]
     later = (so[1:] > so[:-1]) | ((so[1:] == so[:-1]) & (seq[1:] > seq[:-1]))
-    return bool(((ts[1:] > ts[:-1]) | (same_t & later)).all())
+    if not bool(((ts[1:] > ts[:-1]) | (same_t & later)).all()):
+        return None
+    if previous is not None and (int(ts[0]), int(so[0]), int(seq[0])) <= previous:
+        return None
+    return int(ts[-1]), int(so[-1]), int(seq[-1])
 
 
 def merged(

@@ -59,7 +59,7 @@ from routewatch.detect.engine import DetectReport, PartitionRun, RunOutput, comb
 from routewatch.detect.partition import Buckets, fine_blocks
 from routewatch.errors import ConfigError, InputError, RoutewatchError
 from routewatch.ingest.lake import IngestManifest
-from routewatch.ingest.merge import _in_order, _keys
+from routewatch.ingest.merge import continues_order, order_keys
 from routewatch.ingest.order import ORDER_KEYS
 from routewatch.methodology import Methodology
 from routewatch.pipeline.elems import (
@@ -436,13 +436,12 @@ class _BucketTask:
             if batch.num_rows == 0:
                 continue
             elems = to_lake_types(batch, schema)
-            ts, so, seq = _keys(elems)
-            first = (int(ts[0]), int(so[0]), int(seq[0]))
-            if not _in_order(ts, so, seq) or (last is not None and first <= last):
+            after = continues_order(order_keys(elems), last)
+            if after is None:
                 raise InputError(f"bucket {bucket} received its elems out of the total elem "
                                  f"order {ORDER_KEYS}; the Spark plan must sort within "
                                  "partitions after repartitioning by bucket")  # fmt: skip
-            last = (int(ts[-1]), int(so[-1]), int(seq[-1]))
+            last = after
             afi = elems.column("afi")
             prefixes = prefixes or bool(pc.any(pc.is_in(afi, pa.array([4, 6], afi.type))).as_py())
             run.feed(elems, np.asarray(batch.column("owned").to_numpy(zero_copy_only=False)))
