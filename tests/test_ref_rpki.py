@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -31,6 +33,9 @@ from routewatch.reference.sniff import detect
 from routewatch.schemas import ASPAS, VRPS
 
 DATA = Path(__file__).parent / "data" / "ref" / "rpki"
+AFRINIC_RPKI_CLIENT = DATA / "rpki-client_afrinic-vrps_20220102.json"
+AFRINIC_ROUTINATOR_JSON = DATA / "routinator_afrinic-vrps_20220102.json"
+AFRINIC_ROUTINATOR_CSV = DATA / "routinator_afrinic-vrps_20220102.csv"
 RCYNIC = DATA / "rcynic-scan_roas_2017-05-11T142755Z_head40.txt"
 RIPE = DATA / "ripe-archive_afrinic-tal_roas_20220102_excerpt.csv"
 RPKI_CLIENT = DATA / "rpki-client_invented.json"
@@ -252,9 +257,6 @@ def test_fast_csv_path_matches_row_by_row(
     assert [p.line for p in fast.problems] == [p.line for p in reference.problems]
 
 
-# pyarrow cannot hand a row with undecodable bytes to the invalid-row handler and reports
-# that as an "unraisable" exception before the loader falls back to reading row by row.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=300))
 def test_mutated_real_lines_never_crash(noise: bytes) -> None:
@@ -275,3 +277,115 @@ def test_mutated_real_lines_never_crash(noise: bytes) -> None:
                 name.rsplit(".", 1)[1], load_rpki_client_json
             )
             loader([path], min_rows=0)
+
+
+# --- what benchmarks/fuzz.py found (each input a real file mutated the way a fuzz case did) ------
+
+
+def _mutated(tmp_path: Path, real: Path, line: int, old: bytes, new: bytes) -> Path:
+    """``real`` with ``old`` replaced by ``new`` on line ``line`` (1-based), saved in tmp."""
+    lines = real.read_bytes().split(b"\n")
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    path = tmp_path / real.name
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+@pytest.mark.parametrize(
+    "expires",
+    [
+        b"1759999999999999999999999999305491",  # fuzz case rpki-client-json:16: beyond int64
+        b"9999999999999",  # an int64, but after the year 9999
+        b"-5",  # before 1970
+    ],
+)
+def test_rpki_client_expiry_out_of_range_keeps_the_vrp(tmp_path: Path, expires: bytes) -> None:
+    """An ``expires`` that is no time (the first raised OverflowError, the others became
+    timestamps nothing can print): the VRP is kept without an expiry and the line is a
+    problem, whether Arrow's reader takes the chunk (int64) or the objects are read one by one."""
+    path = _mutated(tmp_path, AFRINIC_RPKI_CLIENT, 16, b"1751305491", expires)
+    snap = load_rpki_client_json([path], min_rows=1)
+    snap.table.validate(full=True)
+    assert snap.table.num_rows == 150
+    assert [(p.line, p.detail.split(" is ")[0]) for p in snap.problems] == [
+        (16, f"expires {expires.decode()}")
+    ]
+    assert "fetch it again" in snap.problems[0].detail
+    table = snap.table
+    expiry = dict(zip(table["prefix"].to_pylist(), table["expires"].to_pylist(), strict=True))
+    assert expiry["2c0f:f0c8::/32"] is None
+    assert expiry["2c0f:efe8::/32"] == dt.datetime.fromtimestamp(2200552177, dt.UTC)
+    assert snap.table["expires"].null_count == 1
+
+
+@pytest.mark.parametrize(
+    ("real", "line", "old", "loader"),
+    [
+        # fuzz case routinator-json:22: a Latin-1 byte in a trust anchor name
+        (AFRINIC_ROUTINATOR_JSON, 143, b'"ta": "afrinic"', load_routinator_json),
+        (AFRINIC_RPKI_CLIENT, 20, b'"ta": "afrinic"', load_rpki_client_json),
+    ],
+)
+def test_json_bytes_that_are_not_utf8_cost_their_object(
+    tmp_path: Path, real: Path, line: int, old: bytes, loader: Any
+) -> None:
+    """Arrow's JSON reader put the bytes into a string column (a table that fails validation
+    and cannot be written); now the object is a problem naming the byte and the rest loads."""
+    path = _mutated(tmp_path, real, line, old, b'"ta": "afrin\xc1c"')
+    snap = loader([path], min_rows=1)
+    snap.table.validate(full=True)
+    assert snap.table.num_rows == 149
+    assert [p.line for p in snap.problems] == [line]
+    column = real.read_bytes().split(b"\n")[line - 1].index(b"afrinic") + len("afrin") + 1
+    assert f"byte 0xc1 at column {column} is not UTF-8" in snap.problems[0].detail
+    assert "fetch it again" in snap.problems[0].detail
+
+
+@pytest.mark.parametrize(
+    ("real", "line", "loader"),
+    [
+        (AFRINIC_ROUTINATOR_CSV, 137, load_routinator_csv),  # fuzz case routinator-csv:5
+        (RIPE, 58, load_ripe_archive_csv),  # fuzz case ripe-rpki-archive-csv:1
+    ],
+)
+def test_csv_row_of_undecodable_bytes_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real: Path, line: int, loader: Any
+) -> None:
+    """A row of bytes that are not UTF-8 and the wrong field count: pyarrow raised
+    UnicodeDecodeError inside its invalid-row callback, which Python could only ignore
+    ("Exception ignored in ..."); now the file is read row by row and the row is a problem."""
+    ignored: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    lines = real.read_bytes().split(b"\n")
+    path = tmp_path / real.name
+    path.write_bytes(b"\n".join([*lines[: line - 1], b"\xff\xfe\x00garbage", *lines[line - 1 :]]))
+    snap = loader([path], min_rows=1)
+    assert not ignored, [u.exc_value for u in ignored]
+    assert rows(snap.table) == rows(loader([real], min_rows=1).table)
+    assert [(p.line, p.detail.split(":")[0]) for p in snap.problems] == [
+        (line, f"1 fields, expected {len(lines[0].split(b','))}")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        # fuzz case rpki-client-json-aspas:215: a byte of a key flipped (was a KeyError)
+        (b'"providers"', b'"pr\xffviders"', "no providers list for customer AS15562"),
+        # fuzz case rpki-client-json-aspas:292: a huge expiry (was an OverflowError)
+        (b"1718500000", b"1718999999999999999999999999900000", "expires 171899999"),
+    ],
+)
+def test_damaged_aspa_is_a_problem(tmp_path: Path, old: bytes, new: bytes, problem: str) -> None:
+    """The ASPA sample is invented in rpki-client's real layout (no real ASPA file exists in
+    shared/data); mutated as the fuzz cases were. A missing provider list costs its ASPA, an
+    expiry that is no time only the expiry; the other ASPAs load."""
+    path = _mutated(tmp_path, DATA / "rpki-client_aspas-only_invented.json", 11, old, new)
+    snap = load_aspas([path])
+    snap.table.validate(full=True)
+    assert [p.line for p in snap.problems] == [10]
+    assert problem in snap.problems[0].detail
+    customers = snap.table["customer_asn"].to_pylist()
+    assert customers == ([64496, 64500] if b"providers" in old else [15562, 64496, 64500])
+    assert snap.table["expires"].null_count == (0 if b"providers" in old else 1)

@@ -27,8 +27,10 @@ when present, else from the file name (``_20220102``, ``2017-04-13T170202Z``), e
 
 Failure modes: a malformed record (bad prefix, ASN, maxLength shorter than the prefix or
 longer than the family allows) becomes a :class:`~routewatch.reference.base.LineProblem`
-with file and line number and the load goes on; fewer than ``min_rows`` VRPs in total
-raises :class:`~routewatch.errors.ImplausibleInputError`.
+with file and line number and the load goes on; so does an ``expires`` that is no time
+between 1970 and 9999 (the VRP or ASPA is kept without an expiry), a JSON object holding
+bytes that are not UTF-8 (the object is skipped) and an ASPA without a provider list. Fewer
+than ``min_rows`` VRPs in total raises :class:`~routewatch.errors.ImplausibleInputError`.
 
 Speed (800,000 VRPs load in about a second from CSV, a few seconds from JSON): CSV is read
 by Arrow's streaming CSV reader in 4 MiB batches; the ``roas`` array of a JSON file is cut
@@ -37,11 +39,14 @@ members, or chunks it refuses, go object by object through :mod:`json`). Each ba
 checked with vectorised code: the two prefix shapes nearly every VRP has (``192.0.2.0/24``,
 ``2001:db8::/32``) are parsed by a numba kernel straight from the Arrow string buffer, every
 other prefix row by row with :func:`parse_prefix_text`. No list of dicts is ever built; CSV
-content Arrow refuses (undecodable bytes) falls back to Python's csv module.
+content Arrow refuses falls back to Python's csv module, and so does a CSV file with bytes
+that are not UTF-8 (checked as the bytes stream in: Arrow cannot hand such a row to its
+invalid-row handler, and its JSON reader would put them into string columns unchecked).
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -52,7 +57,7 @@ import socket
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import numba
 import numpy as np
@@ -98,6 +103,9 @@ DEFAULT_MIN_VRPS = 100
 DEFAULT_MIN_ASPAS = 1
 
 _MASK64 = (1 << 64) - 1
+#: The latest expiry a VRP can carry: 9999-12-31T23:59:59Z (the last second a timestamp can
+#: be shown as a date). A validator writes the expiry of a certificate, years ahead at most.
+_EXPIRES_MAX = 253_402_300_799
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _TA_IN_NAME = re.compile(r"(afrinic|apnic|arin|lacnic|ripe-?ncc|ripe)[._-]tal", re.IGNORECASE)
 
@@ -148,6 +156,9 @@ class _VrpColumns:
         except (ValueError, TypeError) as exc:
             self.problems.append(LineProblem(where[0], where[1], str(exc)))
             return
+        if expires is not None and not 0 <= expires <= _EXPIRES_MAX:
+            self.problems.append(LineProblem(where[0], where[1], _expires_problem(expires)))
+            expires = None
         self.prefix.append(text)
         self.afi.append(afi)
         self.hi.append(hi)
@@ -172,6 +183,7 @@ class _VrpColumns:
         a bad row ``r`` becomes a problem at line ``line_of(r)`` of ``file``."""
         table, bad = _vrp_batch(prefix, max_length, asn, ta, expires)
         self.batches.append(table)
+        bad.sort()
         for row, detail in bad:
             self.problems.append(LineProblem(file, line_of(row), detail))
 
@@ -196,6 +208,14 @@ class _VrpColumns:
             pa.array(expires, pa.timestamp("s", tz="UTC"), mask=expires < 0),
         ]
         return pa.Table.from_arrays(columns, schema=VRPS)
+
+
+def _expires_problem(value: object, what: str = "VRP") -> str:
+    """The problem of an expiry outside 1970..9999 (the VRP or ASPA is kept, without it)."""
+    return (
+        f"expires {value} is not a time between 1970 and 9999 (seconds since 1970); the {what} "
+        "is kept without an expiry. The file is damaged or not validator output: fetch it again"
+    )
 
 
 def parse_prefix_text(text: str) -> tuple[int, int, int, int, str]:
@@ -257,6 +277,8 @@ def _vrp_batch(
     ml_ok &= (parsed.length <= maxlen) & (maxlen <= width)
     good = parsed.ok & asn_ok & ml_ok
     bad = [] if good.all() else _batch_problems(good, parsed, asn_ok, prefix, asn, max_length)
+    stamps, late = _batch_expires(expires, good)
+    bad += late
     if parsed.texts:
         rows = sorted(parsed.texts)
         mask = np.zeros(len(prefix), dtype=np.bool_)
@@ -274,13 +296,29 @@ def _vrp_batch(
             pa.array(np.where(ml_ok, maxlen, 0).astype(np.uint8)),
             pa.array(asn_value.astype(np.uint32)),
             pa.nulls(n, pa.string()) if ta is None else ta.cast(pa.string()),
-            pa.nulls(n, pa.timestamp("s", tz="UTC"))
-            if expires is None
-            else pc.cast(expires.cast(pa.int64()), pa.timestamp("s", tz="UTC")),
+            stamps,
         ],
         schema=VRPS,
     )
     return (table if good.all() else table.filter(pa.array(good))), bad
+
+
+def _batch_expires(
+    expires: pa.Array | None, good: npt.NDArray[np.bool_]
+) -> tuple[pa.Array, list[tuple[int, str]]]:
+    """The expiry column as timestamps, null where outside 1970..9999, and a problem for
+    each good row whose expiry was (the rule of :meth:`_VrpColumns.add`)."""
+    if expires is None:
+        return pa.nulls(len(good), pa.timestamp("s", tz="UTC")), []
+    seconds = expires.cast(pa.int64())
+    outside = pc.or_(pc.less(seconds, 0), pc.greater(seconds, _EXPIRES_MAX)).fill_null(False)
+    rows = np.flatnonzero(np.asarray(outside.to_numpy(zero_copy_only=False), dtype=np.bool_))
+    if len(rows) == 0:
+        return pc.cast(seconds, pa.timestamp("s", tz="UTC")), []
+    values = seconds.take(pa.array(rows)).to_pylist()
+    late = [(r, _expires_problem(v)) for r, v in zip(rows.tolist(), values, strict=True) if good[r]]
+    kept = pc.if_else(outside, pa.scalar(None, pa.int64()), seconds)
+    return pc.cast(kept, pa.timestamp("s", tz="UTC")), late
 
 
 def _batch_problems(
@@ -554,6 +592,14 @@ def _roa_objects(data: bytes, name: str) -> Iterator[tuple[int, Any]]:
         line += data.count(b"\n", pos, match.start(1))
         try:
             yield line, json.loads(match[1])
+        except UnicodeDecodeError as exc:
+            at = match.start(1) + exc.start
+            column = at - data.rfind(b"\n", 0, at)
+            detail = (
+                f"byte 0x{data[at]:02x} at column {column} is not UTF-8, which JSON must be; "
+                "the file is damaged: fetch it again"
+            )
+            yield line + data.count(b"\n", match.start(1), at), ValueError(detail)
         except ValueError as exc:
             yield line, exc
         line += data.count(b"\n", match.start(1), match.end())
@@ -658,10 +704,15 @@ def _ndjson_table(chunk: bytes) -> pa.Table:
     )
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     read = pajson.ReadOptions(block_size=max(1 << 20, min(len(body), 16 << 20)))
-    return pajson.read_json(io.BytesIO(body), read_options=read, parse_options=options)
+    table = pajson.read_json(io.BytesIO(body), read_options=read, parse_options=options)
+    table.validate(full=True)  # the reader puts bytes that are not UTF-8 into string columns
+    return table
 
 
 def _add_json_roa(columns: _VrpColumns, where: tuple[str, int], obj: Any) -> None:
+    if isinstance(obj, ValueError):
+        columns.problems.append(LineProblem(where[0], where[1], f"ROA object skipped: {obj}"))
+        return
     if not isinstance(obj, dict):
         columns.problems.append(LineProblem(where[0], where[1], f"not a ROA object: {obj!r}"))
         return
@@ -719,7 +770,12 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
             providers.append(provs)
             tas.append(entry.get("ta") if isinstance(entry.get("ta"), str) else None)
             exp = entry.get("expires")
-            expires.append(exp if isinstance(exp, int) and not isinstance(exp, bool) else -1)
+            if not isinstance(exp, int) or isinstance(exp, bool):
+                exp = -1
+            elif not 0 <= exp <= _EXPIRES_MAX:
+                problems.append(LineProblem(str(path), line, _expires_problem(exp, "ASPA")))
+                exp = -1
+            expires.append(exp)
     names = tuple(str(p) for p in paths)
     if len(customers) < min_rows:
         raise ImplausibleInputError(
@@ -744,6 +800,8 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
 
 def _aspa_entry(entry: Any) -> tuple[int, list[int]]:
     customer = parse_asn(entry.get("customer", entry.get("customer_asid")))
+    if "providers" not in entry:
+        raise ValueError(f"no providers list for customer AS{customer}")
     provs: list[int] = []
     for item in entry["providers"]:
         if isinstance(item, dict):
@@ -774,7 +832,7 @@ def _load_csv(paths: list[Path], fmt: str, min_rows: int) -> Snapshot:
         batches, problems = len(columns.batches), len(columns.problems)
         try:
             _csv_fast(columns, path, names, default_ta, at)
-        except pa.ArrowInvalid:  # undecodable bytes and the like: read it row by row
+        except (pa.ArrowInvalid, _NotUtf8Error):  # undecodable bytes and the like: row by row
             del columns.batches[batches:], columns.problems[problems:]
             _csv_rows(columns, path, names, default_ta, at)
     return _finish(columns, paths, fmt, None, min_rows)
@@ -880,7 +938,7 @@ def _csv_batches(
 
     with open_binary(path) as stream:
         reader = pacsv.open_csv(
-            stream,
+            _Utf8Checked(stream),
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=header, use_threads=False, block_size=4 << 20
             ),
@@ -890,6 +948,32 @@ def _csv_batches(
             ),
         )
         yield from reader
+
+
+class _NotUtf8Error(Exception):
+    """Bytes that are not UTF-8 in a CSV file: Arrow's reader cannot take them (it fails to
+    hand such a row to the invalid-row handler), so the file is read row by row."""
+
+
+class _Utf8Checked:
+    """A binary stream that raises :class:`_NotUtf8Error` before it hands out bytes that are not
+    UTF-8, so that Arrow's CSV reader never sees them."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        try:
+            self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise _NotUtf8Error(str(exc)) from exc
+        return data
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _csv_times(column: pa.Array) -> pa.Array:
