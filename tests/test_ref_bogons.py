@@ -351,3 +351,24 @@ def test_empty_prefix_table_matches_nothing() -> None:
         np.array([8], np.uint8),
     )
     assert codes.tolist() == [0] and rows.tolist() == [-1]
+
+
+def test_special_registry_allocation_date_with_no_such_month(tmp_path: Path) -> None:
+    """Fuzz case iana-special-registry-csv:242 (the transcribed registry with ``2015-03``
+    mutated to ``2015-00``) raised ValueError: now the date is a problem on its line, every
+    row loads and the registry's date comes from the other rows."""
+    real = DATA / "iana-ipv4-special-registry-1_transcribed.csv"
+    lines = real.read_text().splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("192.0.0.8/32,"))
+    lines[at] = lines[at].replace(",2015-03,", ",2015-00,")
+    newest = next(n for n, line in enumerate(lines) if ",2017-02," in line)
+    lines[newest] = lines[newest].replace(",2017-02,", ",2017-13,")
+    path = tmp_path / real.name
+    path.write_text("\n".join(lines) + "\n")
+    snap = load_iana_special_registry([path])
+    assert snap.table.to_pylist() == load_iana_special_registry([real]).table.to_pylist()
+    assert [(p.line, p.detail.split(";")[0]) for p in snap.problems] == [
+        (at + 1, "allocation date 2015-00 is not a month"),
+        (newest + 1, "allocation date 2017-13 is not a month"),
+    ]
+    assert snap.as_of is not None and snap.as_of < dt.date(2017, 2, 1)

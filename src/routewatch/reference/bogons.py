@@ -34,7 +34,8 @@ Copies of the IANA registries ship as package data (``reference/data``, see
 :func:`iana_bogon_asns` load them.
 
 Failure modes: malformed lines become :class:`~routewatch.reference.base.LineProblem` and are
-skipped; an input with fewer rows than ``min_rows`` raises
+skipped (an allocation date with no such month is a problem too, and plays no part in the
+registry's date); an input with fewer rows than ``min_rows`` raises
 :class:`~routewatch.errors.ImplausibleInputError`.
 """
 
@@ -241,20 +242,30 @@ def load_iana_special_registry(paths: list[Path], *, min_rows: int = 10) -> Snap
     _check_size(len(out.rows), min_rows, names, "special-purpose blocks")
     return Snapshot(
         RefKind.BOGON_PREFIXES, "iana-special-registry-csv", out.table(),
-        _newest_allocation(paths), names, out.problems,
+        _newest_allocation(paths, out.problems), names, out.problems,
     )  # fmt: skip
 
 
-def _newest_allocation(paths: list[Path]) -> dt.date | None:
-    """The first day of the month of the newest allocation date (the registry's lower bound)."""
+def _newest_allocation(paths: list[Path], problems: list[LineProblem]) -> dt.date | None:
+    """The first day of the month of the newest allocation date (the registry's lower bound);
+    a date with no such month (``2015-00``) is a problem and plays no part."""
     newest: dt.date | None = None
     for path in paths:
         _, rows = _read_csv(path, _SPECIAL_COLUMNS, [])
-        for _, row in rows:
+        for line, row in rows:
             match = re.fullmatch(r"(\d{4})-(\d{2})", _clean(row[3]) if len(row) > 3 else "")
-            if match:
+            if not match:
+                continue
+            try:
                 day = dt.date(int(match[1]), int(match[2]), 1)
-                newest = day if newest is None or day > newest else newest
+            except ValueError:
+                detail = (
+                    f"allocation date {match[0]} is not a month; the row is kept, the date "
+                    "ignored for the registry's date. The file is damaged: fetch it again"
+                )
+                problems.append(LineProblem(str(path), line, detail))
+                continue
+            newest = day if newest is None or day > newest else newest
     return newest
 
 
