@@ -1,12 +1,13 @@
 """Threats of docs/threat-model.md that no other test module covers: decompression bombs in
-reference documents, text from IRR / PeeringDB / as2org shown on pages, names in a Spoofer
-page's ``hydra:next``.
+reference documents, the time an MRT decompression bomb costs, text from IRR / PeeringDB /
+as2org shown on pages, names in a Spoofer page's ``hydra:next``.
 
 Inputs: the real PeeringDB and rpki-client files (``tests/_data.py``, ``tests/data/ref``) padded
-into bombs here; the web tests' store (``tests/web_fixture.py``, real code path) with one
-network's name replaced by hostile markup (INVENTED, as an attacker would register it);
-a real Spoofer page layout (``tests/data/ref/spoofer``, invented sessions) with a hostile
-``hydra:next``.
+into bombs here; a real RIS update file followed by a gzip member of zero bytes (the bomb
+INVENTED, as no real archive is one); the web tests' store (``tests/web_fixture.py``, real
+code path) with one network's name replaced by hostile markup (INVENTED, as an attacker would
+register it); a real Spoofer page layout (``tests/data/ref/spoofer``, invented sessions)
+with a hostile ``hydra:next``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from starlette.testclient import TestClient
 
 import web_fixture
 from _data import shared_data
 from routewatch.errors import ImplausibleInputError
+from routewatch.ingest.mrt import read_elems
+from routewatch.ingest.report import IngestReport, ProblemKind
 from routewatch.reference.sniff import load_any
 from routewatch.sources.spoofer import next_pages, page_item
 from routewatch.web import create_app
@@ -63,6 +68,29 @@ def test_a_json_document_bomb_is_refused_before_it_fills_memory(
     assert packed.stat().st_size < 200_000
     with pytest.raises(ImplausibleInputError, match="max-document-bytes"):
         load_any([packed])
+
+
+def test_an_mrt_decompression_bomb_is_read_only_up_to_max_mrt_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory was bounded, time was not: every byte of a bomb was decompressed and decoded
+    (1.2 GB of zeros: 77 s). Now reading stops at ``max-mrt-bytes``: the elems before are
+    all there, the rest is one decompression-error problem at that offset (exit 3)."""
+    real = Path(__file__).parent / "data" / "mrt" / "ris-rrc06_updates.20150401.0000.gz"
+    plain = gzip.decompress(real.read_bytes())
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = b"".join(packer.compress(bytes(1 << 20)) for _ in range(64)) + packer.flush()
+    target = tmp_path / real.name
+    target.write_bytes(real.read_bytes() + zeros)  # a second gzip member: 64 MiB of zeros
+    monkeypatch.setenv("ROUTEWATCH_MAX_MRT_BYTES", str(len(plain)))
+    report = IngestReport()
+    got = pa.Table.from_batches(list(read_elems(target, report=report)))
+    assert got.equals(pa.Table.from_batches(list(read_elems(real))))
+    assert report.bytes_read == len(plain)
+    assert [(p.kind, p.offset) for p in report.problems] == [
+        (ProblemKind.DECOMPRESSION, len(plain))
+    ]
+    assert "max-mrt-bytes" in report.problems[0].detail and report.partial
 
 
 # ------------------------------------------------------------------------------------------

@@ -63,6 +63,13 @@ _ALL: tuple[Setting, ...] = (
         "decompression bomb.",
         int,
     ),
+    Setting(
+        "max-mrt-bytes",
+        64 << 30,
+        "Largest decompressed size of one MRT file; the rest of a larger one is skipped with "
+        "a decompression-error problem, so a decompression bomb costs bounded time.",
+        int,
+    ),
     Setting("http-timeout", 60.0, "Seconds before an HTTP request is abandoned.", float),
     Setting("http-retries", 4, "Attempts per download before giving up.", int),
     Setting(

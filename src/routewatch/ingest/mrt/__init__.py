@@ -24,7 +24,9 @@ resynchronising on damaged framing, up to the scan window plus the longest plaus
 when the file cannot be opened; every other problem (corrupt or truncated compression, bad
 record lengths, damaged framing, records cut inside their BGP message, malformed
 attributes) is counted in the report with its offset in the decompressed stream, and what
-is readable is kept.
+is readable is kept. A file that decompresses to more than the setting ``max-mrt-bytes``
+(64 GiB) is read that far: the rest is skipped with a ``decompression-error`` problem at that
+offset, so a decompression bomb costs bounded time as well as bounded memory.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
+from routewatch import settings
 from routewatch.ingest.mrt import decoder, jit
 from routewatch.ingest.mrt.codes import SUBTYPE_NAMES, TYPE_NAMES
 from routewatch.ingest.mrt.columns import ColumnBuffers, PeerDictionary
@@ -152,11 +155,41 @@ def read_elems(
     reader = ChunkReader(path)
     report.files.append(name)
     coll = collector if collector is not None else collector_from_name(path)
+    limit = int(settings.get("max-mrt-bytes"))
+    cut: list[int] = []
     end = yield from decode_chunks(
-        reader, name=name, collector=coll, batch_size=batch_size, report=report
-    )
-    if reader.problem is not None:
+        _capped(reader, limit, cut), name=name, collector=coll, batch_size=batch_size,
+        report=report,
+    )  # fmt: skip
+    if cut:
+        detail = (
+            f"decompressed to more than max-mrt-bytes ({limit:,} bytes): the rest of the "
+            "file is skipped (a decompression bomb, or a genuine file larger than the "
+            "setting: then raise ROUTEWATCH_MAX_MRT_BYTES and read it again)"
+        )
+        report.add_problem(ProblemKind.DECOMPRESSION, name, cut[0], detail)
+    elif reader.problem is not None:
         report.add_problem(ProblemKind.DECOMPRESSION, name, end, reader.problem)
+
+
+def _capped(chunks: Iterable[bytes], limit: int, cut: list[int]) -> Iterator[bytes]:
+    """``chunks`` up to ``limit`` bytes in all; where more follow, the offset of the cut is
+    appended to ``cut`` and the source is closed (no byte beyond the limit is decompressed
+    beyond the chunk that crossed it)."""
+    source = iter(chunks)
+    seen = 0
+    try:
+        for chunk in source:
+            if seen + len(chunk) > limit:
+                yield chunk[: limit - seen]
+                cut.append(limit)
+                return
+            seen += len(chunk)
+            yield chunk
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def _choose_engine(chunks: Iterator[bytes], engine: Engine) -> tuple[Iterator[bytes], bool]:
