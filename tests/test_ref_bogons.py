@@ -372,3 +372,23 @@ def test_special_registry_allocation_date_with_no_such_month(tmp_path: Path) -> 
         (newest + 1, "allocation date 2017-13 is not a month"),
     ]
     assert snap.as_of is not None and snap.as_of < dt.date(2017, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "1710084294967296701",  # fuzz case team-cymru-fullbogons:374 (was OSError, EOVERFLOW)
+        "1710099999999999999999999999999701",  # fuzz case 545 (was OverflowError)
+    ],
+)
+def test_cymru_last_updated_that_is_no_time(tmp_path: Path, stamp: str) -> None:
+    """The real 2024-03-10 list with its ``# last updated`` epoch mutated as the fuzz cases
+    did: a problem on line 1, every prefix loaded, the date taken from the file name."""
+    path = tmp_path / CYMRU4_HEAD.name
+    path.write_text(CYMRU4_HEAD.read_text().replace("1710089701", stamp, 1))
+    snap = load_cymru_fullbogons([path])
+    assert snap.table.to_pylist() == load_cymru_fullbogons([CYMRU4_HEAD]).table.to_pylist()
+    assert [(p.line, p.detail.split(" is ")[0]) for p in snap.problems] == [
+        (1, f"'# last updated {stamp}'")
+    ]
+    assert snap.as_of == dt.date(2024, 3, 10)

@@ -34,9 +34,9 @@ Copies of the IANA registries ship as package data (``reference/data``, see
 :func:`iana_bogon_asns` load them.
 
 Failure modes: malformed lines become :class:`~routewatch.reference.base.LineProblem` and are
-skipped (an allocation date with no such month is a problem too, and plays no part in the
-registry's date); an input with fewer rows than ``min_rows`` raises
-:class:`~routewatch.errors.ImplausibleInputError`.
+skipped (an allocation date with no such month, or a Team Cymru ``# last updated`` that is
+no time, is a problem too, and plays no part in the file's date); an input with fewer rows
+than ``min_rows`` raises :class:`~routewatch.errors.ImplausibleInputError`.
 """
 
 from __future__ import annotations
@@ -430,7 +430,16 @@ def _read_cymru(
                 text = line.strip()
                 header = _CYMRU_HEADER.match(text.encode())
                 if header:
-                    stamp = dt.datetime.fromtimestamp(int(header[1]), dt.UTC).date()
+                    try:
+                        stamp = dt.datetime.fromtimestamp(int(header[1]), dt.UTC).date()
+                    except (OverflowError, OSError, ValueError):
+                        detail = (
+                            f"'# last updated {header[1].decode()}' is not a time (seconds "
+                            "since 1970); the file's date is taken from elsewhere. The file "
+                            "is damaged: fetch it again"
+                        )
+                        out.problem(str(path), number, detail)
+                        continue
                     as_of = stamp if as_of is None or stamp > as_of else as_of
                 if not text or text.startswith("#"):
                     continue
