@@ -389,3 +389,28 @@ def test_damaged_aspa_is_a_problem(tmp_path: Path, old: bytes, new: bytes, probl
     customers = snap.table["customer_asn"].to_pylist()
     assert customers == ([64496, 64500] if b"providers" in old else [15562, 64496, 64500])
     assert snap.table["expires"].null_count == (0 if b"providers" in old else 1)
+
+
+@pytest.mark.parametrize(
+    ("real", "loader"),
+    [
+        (AFRINIC_ROUTINATOR_JSON, load_routinator_json),
+        (AFRINIC_RPKI_CLIENT, load_rpki_client_json),
+    ],
+)
+def test_a_json_object_cut_short_costs_only_itself(tmp_path: Path, real: Path, loader: Any) -> None:
+    """Seen in fuzz case routinator-json:22 (a line inserted without its comma): from the
+    first entry the fast scan could not frame, the rest of the array was decoded as one
+    document from the comma before it, and every later VRP was lost behind one problem.
+    Here one object of the real file is cut in the middle of its prefix."""
+    lines = real.read_bytes().split(b"\n")
+    at = 100
+    lines[at - 1] = lines[at - 1][: lines[at - 1].index(b'"prefix"') + 16]
+    path = tmp_path / real.name
+    path.write_bytes(b"\n".join(lines))
+    snap = loader([path], min_rows=1)
+    snap.table.validate(full=True)
+    assert snap.table.num_rows == 149
+    assert [p.line for p in snap.problems] == [at]
+    assert snap.problems[0].detail.startswith("malformed ROA object skipped: Invalid control")
+    assert rows(snap.table) < rows(loader([real], min_rows=1).table)

@@ -70,6 +70,7 @@ import pyarrow.json as pajson
 from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
+from routewatch.reference.jsonscan import array_elements
 from routewatch.reference.sniff import (
     head_lines,
     header_line,
@@ -549,6 +550,9 @@ _ROAS_KEY = re.compile(rb'"roas"\s*:\s*\[')
 _ASPAS_KEY = re.compile(rb'"aspas"\s*:\s*\[')
 _FLAT_OBJECT = re.compile(rb"\s*(\{[^{}]*\})\s*([,\]])")
 _EMPTY_ARRAY_END = re.compile(rb"\s*\]")
+_ENTRY_START = re.compile(rb"[^ \t\r\n,]")  # the first byte after separators
+_NEXT_ENTRY = re.compile(rb"\n[ \t\r]*(?=[{\]])")  # the start of a line that opens an entry
+_ENTRY_MAX = 64 << 10  # bytes a ROA entry of the roas array can take (a few hundred in practice)
 _METADATA = re.compile(rb'"metadata"\s*:\s*(\{[^{}]*\})')
 
 
@@ -574,9 +578,14 @@ def _json_as_of(data: bytes) -> dt.date | None:
 
 
 def _roa_objects(data: bytes, name: str) -> Iterator[tuple[int, Any]]:
-    """(line, decoded object) of every ``roas`` entry, decoding one small object at a time.
+    """(line, decoded object) of every ``roas`` entry, decoding one small object at a time;
+    a ValueError in place of an object that does not decode.
 
-    Falls back to decoding the whole document when entries are nested (``jsonext``).
+    An entry that is not a flat object followed by a comma is decoded alone: if it does not
+    decode (damage: a cut line, garbage) it is a problem and reading goes on with the next
+    line that starts an entry; if it does (nested members, as in ``jsonext``, or a lost
+    comma) the rest of the array is read element by element with
+    :func:`~routewatch.reference.jsonscan.array_elements`.
     """
     key = _ROAS_KEY.search(data)
     if key is None:
@@ -587,8 +596,22 @@ def _roa_objects(data: bytes, name: str) -> Iterator[tuple[int, Any]]:
     while True:
         match = _FLAT_OBJECT.match(data, pos)
         if match is None:
-            yield from _roa_objects_slow(data, line, pos)
-            return
+            entry = _ENTRY_START.search(data, pos)
+            start = entry.start() if entry else len(data)
+            line += data.count(b"\n", pos, start)
+            if start >= len(data) or data[start] == ord("]"):
+                return
+            damage = _damaged_entry(data, start)
+            if damage is None:  # it decodes: nested members or a lost comma
+                yield from _roa_objects_slow(data, start, name)
+                return
+            lines, detail, after = damage
+            yield line + lines, _SkippedError(detail)
+            if after is None:
+                return
+            line += data.count(b"\n", start, after)
+            pos = after
+            continue
         line += data.count(b"\n", pos, match.start(1))
         try:
             yield line, json.loads(match[1])
@@ -608,16 +631,51 @@ def _roa_objects(data: bytes, name: str) -> Iterator[tuple[int, Any]]:
             return
 
 
-def _roa_objects_slow(data: bytes, line: int, pos: int) -> Iterator[tuple[int, Any]]:
-    """Decode the rest of the ``roas`` array in one go (objects with nested members)."""
-    text = data[pos - 1 :].decode("utf-8", errors="replace")
+def _damaged_entry(data: bytes, start: int) -> tuple[int, str, int | None] | None:
+    """None when the entry at ``start`` decodes as JSON; else the lines from ``start`` to the
+    damage, what it is, and where the next line that opens an entry starts (None: none)."""
+    window = data[start : start + _ENTRY_MAX].decode("utf-8", errors="surrogateescape")
     try:
-        entries, _ = json.JSONDecoder().raw_decode(text)
-    except ValueError as exc:
-        yield line, exc
-        return
-    for entry in entries:
-        yield line, entry
+        json.JSONDecoder().raw_decode(window)
+    except json.JSONDecodeError as exc:
+        column = exc.colno
+        if exc.lineno == 1:
+            column += start - data.rfind(b"\n", 0, start) - 1
+        detail = f"malformed ROA object skipped: {exc.msg} at column {column}"
+        after = _NEXT_ENTRY.search(data, start)
+        if after is None or data[after.end() : after.end() + 1] == b"]":
+            return exc.lineno - 1, detail, None
+        return exc.lineno - 1, detail, after.end()
+    return None
+
+
+class _SkippedError(ValueError):
+    """Damage :func:`~routewatch.reference.jsonscan.array_elements` skipped (its words)."""
+
+
+def _roa_objects_slow(data: bytes, pos: int, name: str) -> Iterator[tuple[int, Any]]:
+    """(line, value) of the elements of the ``roas`` array from byte ``pos`` on, one at a
+    time; what could not be decoded comes as a :class:`_SkippedError` on its line, and so
+    does an element holding bytes that are not UTF-8 (as on the fast path)."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    start = len(data[:pos].decode("utf-8", errors="surrogateescape"))
+    problems: list[LineProblem] = []
+    for line, value in array_elements(text, start, name, problems):
+        for problem in problems:
+            yield problem.line, _SkippedError(problem.detail)
+        problems.clear()
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            detail = (
+                "ROA object skipped: it holds bytes that are not UTF-8, which JSON must be; "
+                "the file is damaged: fetch it again"
+            )
+            yield line, _SkippedError(detail)
+            continue
+        yield line, value
+    for problem in problems:
+        yield problem.line, _SkippedError(problem.detail)
 
 
 _CHUNK = 8 << 20
@@ -711,7 +769,8 @@ def _ndjson_table(chunk: bytes) -> pa.Table:
 
 def _add_json_roa(columns: _VrpColumns, where: tuple[str, int], obj: Any) -> None:
     if isinstance(obj, ValueError):
-        columns.problems.append(LineProblem(where[0], where[1], f"ROA object skipped: {obj}"))
+        detail = str(obj) if isinstance(obj, _SkippedError) else f"ROA object skipped: {obj}"
+        columns.problems.append(LineProblem(where[0], where[1], detail))
         return
     if not isinstance(obj, dict):
         columns.problems.append(LineProblem(where[0], where[1], f"not a ROA object: {obj!r}"))
