@@ -384,7 +384,7 @@ def test_damaged_aspa_is_a_problem(tmp_path: Path, old: bytes, new: bytes, probl
     path = _mutated(tmp_path, DATA / "rpki-client_aspas-only_invented.json", 11, old, new)
     snap = load_aspas([path])
     snap.table.validate(full=True)
-    assert [p.line for p in snap.problems] == [10]
+    assert [p.line for p in snap.problems] == [11]  # the entry's line
     assert problem in snap.problems[0].detail
     customers = snap.table["customer_asn"].to_pylist()
     assert customers == ([64496, 64500] if b"providers" in old else [15562, 64496, 64500])
@@ -414,3 +414,18 @@ def test_a_json_object_cut_short_costs_only_itself(tmp_path: Path, real: Path, l
     assert [p.line for p in snap.problems] == [at]
     assert snap.problems[0].detail.startswith("malformed ROA object skipped: Invalid control")
     assert rows(snap.table) < rows(loader([real], min_rows=1).table)
+
+
+def test_a_damaged_aspa_entry_costs_only_itself(tmp_path: Path) -> None:
+    """The aspas array was decoded as one document: one damaged entry (here a letter in a
+    number of the invented sample in rpki-client's layout) lost every ASPA of the file.
+    Now it is read entry by entry and the damage is a problem on its line."""
+    path = _mutated(
+        tmp_path, DATA / "rpki-client_aspas-only_invented.json", 12, b"1718500000", b"17185x0000"
+    )
+    snap = load_aspas([path])
+    snap.table.validate(full=True)
+    assert snap.table["customer_asn"].to_pylist() == [15562, 64500]
+    assert [(p.line, p.detail.split(":")[0]) for p in snap.problems] == [
+        (12, "malformed JSON element skipped")
+    ]

@@ -70,7 +70,7 @@ import pyarrow.json as pajson
 from routewatch.asns import parse_asn
 from routewatch.errors import ImplausibleInputError
 from routewatch.reference.base import Format, LineProblem, RefKind, Snapshot, register
-from routewatch.reference.jsonscan import array_elements
+from routewatch.reference.jsonscan import array_elements, array_start
 from routewatch.reference.sniff import (
     head_lines,
     header_line,
@@ -800,7 +800,9 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
     """ASPAs of rpki-client JSON output: one row per customer AS with its providers.
 
     Providers may be written as numbers, ``AS123`` strings or ``{"asid": 123}`` objects
-    (older rpki-client versions); the customer as ``customer`` or ``customer_asid``.
+    (older rpki-client versions); the customer as ``customer`` or ``customer_asid``. The
+    ``aspas`` array is read entry by entry (:func:`~routewatch.reference.jsonscan.array_elements`):
+    a damaged entry is a problem on its line and costs only itself.
     """
     customers, providers, tas, expires = array("I"), [], [], array("q")
     problems: list[LineProblem] = []
@@ -808,18 +810,14 @@ def load_aspas(paths: list[Path], *, min_rows: int = DEFAULT_MIN_ASPAS) -> Snaps
     for path in paths:
         data = read_whole(path)
         as_of = as_of or _json_as_of(data)
-        key = _ASPAS_KEY.search(data)
-        if key is None:
+        text = data.decode("utf-8", errors="replace")
+        start = array_start(text, "aspas")
+        if start is None:
             continue
-        line = data.count(b"\n", 0, key.end()) + 1
-        try:
-            entries, _ = json.JSONDecoder().raw_decode(
-                data[key.end() - 1 :].decode("utf-8", errors="replace")
-            )
-        except ValueError as exc:
-            problems.append(LineProblem(str(path), line, f"unreadable aspas array: {exc}"))
-            continue
-        for entry in entries:
+        for line, entry in array_elements(text, start, str(path), problems):
+            if not isinstance(entry, dict):
+                problems.append(LineProblem(str(path), line, f"not an ASPA object: {entry!r}"))
+                continue
             try:
                 customer, provs = _aspa_entry(entry)
             except (ValueError, TypeError, AttributeError) as exc:
