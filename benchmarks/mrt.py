@@ -326,9 +326,10 @@ def run_tool_inline(tool: str, path: Path) -> int:
 def _child(tool: str, path: Path) -> None:
     if tool in ROUTEWATCH:
         _load_routewatch()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     elems = run_tool_inline(tool, path)
-    print(json.dumps({"elems": elems, "seconds": time.perf_counter() - start}))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"elems": elems, "seconds": seconds, "cpu": cpu}))
 
 
 # ------------------------------------------------------------------------------------------
@@ -347,6 +348,7 @@ class Result:
     wall: float  # whole child process, not scaled
     peak_mb: float
     scaled_from: int | None = None  # elems actually read when scaled
+    cpu: float = math.nan  # CPU seconds (user + system, all threads) of what 'seconds' times
 
     @property
     def rate(self) -> float:
@@ -356,14 +358,15 @@ class Result:
 
 def measure(
     cmd: Sequence[str], cores: str, capture: bool, env: dict[str, str] | None = None
-) -> tuple[float, float, bytes]:
-    """Run ``cmd`` pinned to ``cores`` (a taskset list): wall seconds, peak RSS in MB, stdout.
+) -> tuple[float, float, float, bytes]:
+    """Run ``cmd`` pinned to ``cores`` (a taskset list): wall seconds, CPU seconds (user +
+    system), peak RSS in MB, stdout.
 
     Peak RSS comes from ``/usr/bin/time -f %M``: a child forked from this (big) process
     would inherit its high-water mark, so rusage of our own children would be too high.
     """
     with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as errors:
-        wrapped = [TIME, "-f", "%M", "-o", peak.name, TASKSET, "-c", cores, *cmd]
+        wrapped = [TIME, "-f", "%U %S %M", "-o", peak.name, TASKSET, "-c", cores, *cmd]
         start = time.perf_counter()
         proc = subprocess.run(
             wrapped,
@@ -377,26 +380,27 @@ def measure(
             errors.seek(0)
             detail = errors.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {detail}")
-        kilobytes = int(peak.read().split()[-1])
-    return wall, kilobytes / 1024, proc.stdout or b""
+        user, system, kilobytes = peak.read().split()[-3:]
+    return wall, float(user) + float(system), int(kilobytes) / 1024, proc.stdout or b""
 
 
 def run(tool: str, spec: Input, path: Path, core: int, baseline: Path | None = None) -> Result:
     """Measure ``tool`` on ``path`` (generated from ``spec``); ``baseline``: the source tree
     the ``baseline`` tool imports routewatch from."""
     if tool == "bgpdump":
-        wall, peak, _ = measure([BGPDUMP, "-m", str(path)], str(core), capture=False)
-        return Result(spec.name, tool, count_elems(path), wall, wall, peak)
+        wall, cpu, peak, _ = measure([BGPDUMP, "-m", str(path)], str(core), capture=False)
+        return Result(spec.name, tool, count_elems(path), wall, wall, peak, cpu=cpu)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(path)]
     cores = f"{core},{core + 1}" if tool in TWO_CORES else str(core)
     env = None
     if tool.startswith("baseline"):
         assert baseline is not None
         env = {**os.environ, "PYTHONPATH": str(baseline / "src")}
-    wall, peak, out = measure(cmd, cores, capture=True, env=env)
+    wall, _, peak, out = measure(cmd, cores, capture=True, env=env)
     child = json.loads(out.decode().strip().splitlines()[-1])
     elems = count_elems(path) if tool == "decompress" else int(child["elems"])
-    return Result(spec.name, tool, elems, float(child["seconds"]), wall, peak)
+    seconds, cpu = float(child["seconds"]), float(child["cpu"])
+    return Result(spec.name, tool, elems, seconds, wall, peak, cpu=cpu)
 
 
 def scaled(result: Result, factor: float) -> Result:
@@ -409,6 +413,7 @@ def scaled(result: Result, factor: float) -> Result:
         result.wall,
         result.peak_mb,
         scaled_from=result.elems,
+        cpu=result.cpu * factor,
     )
 
 
@@ -418,25 +423,31 @@ def scaled(result: Result, factor: float) -> Result:
 
 
 def table(results: Sequence[Result]) -> str:
-    """The results as an aligned text table, with the ratio to bgpdump per input."""
+    """The results as an aligned text table, with the ratio to bgpdump per input and, when
+    there are baseline rows, each routewatch row's ratio to its baseline (same cores)."""
     base = {r.input: r.rate for r in results if r.tool == "bgpdump"}
-    head = ("input", "tool", "elems", "seconds", "elems/s", "x bgpdump", "wall s", "peak MB")
+    old = {(r.input, r.tool): r.rate for r in results if r.tool.startswith("baseline")}
+    head: tuple[str, ...] = ("input", "tool", "elems", "seconds", "cpu s", "elems/s")
+    head += ("x bgpdump", "wall s", "peak MB") + (("x baseline",) if old else ())
     rows = [head]
     for r in results:
         ratio = f"{r.rate / base[r.input]:.2f}" if base.get(r.input) else "-"
         mark = "*" if r.scaled_from is not None else ""
-        rows.append(
-            (
-                r.input,
-                r.tool + mark,
-                f"{r.elems:,}",
-                f"{r.seconds:.2f}",
-                f"{r.rate:,.0f}",
-                ratio,
-                f"{r.wall:.2f}",
-                f"{r.peak_mb:.0f}",
-            )
+        row: tuple[str, ...] = (
+            r.input,
+            r.tool + mark,
+            f"{r.elems:,}",
+            f"{r.seconds:.2f}",
+            "-" if math.isnan(r.cpu) else f"{r.cpu:.2f}",
+            f"{r.rate:,.0f}",
+            ratio,
+            f"{r.wall:.2f}",
+            f"{r.peak_mb:.0f}",
         )
+        if old:
+            before = old.get((r.input, r.tool.replace("routewatch", "baseline")))
+            row += (f"{r.rate / before:.2f}" if before and r.tool in ROUTEWATCH else "-",)
+        rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = [
         "  ".join(
