@@ -65,6 +65,7 @@ from routewatch.detect.hijacks import (
     Intervals,
     covering_prefixes,
     in_moas,
+    interval_union,
     visibility_intervals,
 )
 from routewatch.detect.leaks import LeakReport, mark_leaks
@@ -782,8 +783,8 @@ class _Edges:
         idx = np.flatnonzero(usable)
         key = rows.pair[idx] * np.int64(1 << 32) + rows.hop[idx]
         edges, edge_of = _factorize(key)
-        iv = visibility_intervals(edge_of.astype(np.int64), len(edges), rows.spans.take(idx),
-                                  method, window_start)  # fmt: skip
+        iv = interval_union(edge_of, len(edges), rows.spans.start[idx], rows.spans.end[idx],
+                            method, window_start)  # fmt: skip
         row_edge = np.full(len(rows.pair), -1, np.int64)
         row_iv = np.full(len(rows.pair), -1, np.int64)
         row_edge[idx] = edge_of

@@ -23,7 +23,10 @@ announcements.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 
@@ -64,6 +67,29 @@ __all__ = [
 ]
 
 B = npt.NDArray[np.bool_]
+
+
+def release_free_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere
+    nothing).
+
+    Compaction frees most of what it allocated, but glibc keeps arrays under its dynamic
+    mmap threshold (up to 32 MiB) on the heap and does not return that memory by itself:
+    without this the resident size stays at the compaction peak for the rest of the run.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
 #: a partition compacts no earlier than this many held spans, whatever the bucket count
 _MIN_COMPACT = 50_000
 #: rows a bucket collects from several batches before feeding them (per-feed overhead)
@@ -279,6 +305,7 @@ class PartitionRun:
             self._tau = tau if self._tau is None else max(self._tau, tau)
         self._spans = [out]
         self._held = self._kept = len(out)
+        release_free_heap()
 
     @property
     def compaction(self) -> CompactReport | None:

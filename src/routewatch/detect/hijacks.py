@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -72,6 +73,7 @@ __all__ = [
     "OriginPairs",
     "covering_prefixes",
     "in_moas",
+    "interval_union",
     "mark_hijacks",
     "origin_pairs",
     "visibility_intervals",
@@ -226,25 +228,22 @@ def visibility_intervals(
     establishment time that has passed, which keeps every verdict decidable once its time
     is over (:mod:`.compact` relies on it).
     """
-    end = spans.end_or(_NEVER)
-    order = np.lexsort((spans.start, group_of_span))
-    sp, st, en = group_of_span[order], spans.start[order], end[order]
-    early = (st < window_start) & (en > window_start - method.baseline_us)
-    event = union_events(sp, st, en)
-    # rows are sorted by (group, start), so each interval is a run of rows: reduce per run
-    first = np.flatnonzero(np.r_[True, event[1:] != event[:-1]]) if len(event) else event
-    iv_start, iv_group = st[first], sp[first].astype(np.int64)
-    iv_end = np.maximum.reduceat(en, first) if len(first) else en
-    in_baseline = np.logical_or.reduceat(early, first) if len(first) else early
-    grown = np.where(iv_end - iv_start >= method.establish_us, iv_start + method.establish_us,
-                     _NEVER)  # fmt: skip
-    est = np.minimum(grown, np.where(in_baseline, window_start, _NEVER))
-    est_at = np.full(n_groups, _NEVER, np.int64)
-    np.minimum.at(est_at, iv_group, est)
+    return interval_union(group_of_span, n_groups, spans.start, spans.end, method, window_start)
+
+
+def interval_union(group_of_span: I64, n_groups: int, start: I64, end: I64,
+                   method: Methodology, window_start: int) -> Intervals:  # fmt: skip
+    """:func:`visibility_intervals` of bare span times (``end`` -1: open, never ends).
+
+    For callers that hold only the times of the spans (compaction's edges), so no copy of
+    the other span columns is made.
+    """
+    iv_group, iv_start, iv_end, est_at, of_span = _union_kernel(
+        np.ascontiguousarray(group_of_span, np.int64), n_groups,
+        np.ascontiguousarray(start, np.int64), np.ascontiguousarray(end, np.int64),
+        window_start, method.baseline_us, method.establish_us, _NEVER)  # fmt: skip
     bounds = np.zeros(n_groups + 1, np.int64)
     np.cumsum(np.bincount(iv_group, minlength=n_groups), out=bounds[1:])
-    of_span = np.empty(len(order), np.int64)
-    of_span[order] = event
     return Intervals(iv_group, iv_start, iv_end, bounds, est_at, of_span)
 
 
@@ -546,3 +545,84 @@ def _mark_rpki_invalid(
             start, end = int(pairs.iv_start[iv]), int(pairs.iv_end[iv])
             _mark_interval(pair, start, end, detail, pairs, spans, routes, paths, refs, marks,
                            upstreams=False)  # fmt: skip
+
+
+@nb.njit(cache=True)
+def _union_kernel(
+    group: I64, n_groups: int, start: I64, end: I64, window_start: int, baseline_us: int,
+    establish_us: int, never: int,
+) -> tuple[I64, I64, I64, I64, I64]:  # pragma: no cover - compiled
+    """Rows ordered by (group, start, row) — a stable counting sort by group, then a stable
+    sort by start inside each group — unioned into intervals (overlapping or touching
+    spans), with each group's establishment time. Returns (interval group, start, end,
+    group est_at, interval of each row)."""
+    n = len(group)
+    head = np.zeros(n_groups + 1, np.int64)
+    for i in range(n):
+        head[group[i] + 1] += 1
+    for g in range(n_groups):
+        head[g + 1] += head[g]
+    order = np.empty(n, np.int64)
+    fill = head[:-1].copy()
+    for i in range(n):
+        g = group[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    for g in range(n_groups):
+        a, b = head[g], head[g + 1]
+        ordered = True
+        for k in range(a + 1, b):
+            if start[order[k]] < start[order[k - 1]]:
+                ordered = False
+                break
+        if not ordered:
+            rows = order[a:b].copy()
+            keys = np.empty(b - a, np.int64)
+            for k in range(b - a):
+                keys[k] = start[rows[k]]
+            perm = np.argsort(keys, kind="mergesort")
+            for k in range(b - a):
+                order[a + k] = rows[perm[k]]
+    of_span = np.empty(n, np.int64)
+    iv_group = np.empty(n, np.int64)
+    iv_start = np.empty(n, np.int64)
+    iv_end = np.empty(n, np.int64)
+    est_at = np.full(n_groups, never, np.int64)
+    m = -1
+    reach = 0
+    baseline = False
+    prev_group = -1
+    for k in range(n):
+        i = order[k]
+        st, g = int(start[i]), int(group[i])
+        en = int(end[i]) if end[i] >= 0 else never
+        if k == 0 or g != prev_group or st > reach:
+            if m >= 0:
+                _close(m, iv_group, iv_start, iv_end, reach, baseline, est_at, window_start,
+                       establish_us, never)
+            m += 1
+            iv_group[m], iv_start[m] = g, st
+            reach, baseline = en, False
+        elif en > reach:
+            reach = en
+        baseline = baseline or bool(st < window_start and en > window_start - baseline_us)
+        of_span[i] = m
+        prev_group = g
+    if m >= 0:
+        _close(m, iv_group, iv_start, iv_end, reach, baseline, est_at, window_start,
+               establish_us, never)
+    return iv_group[: m + 1].copy(), iv_start[: m + 1].copy(), iv_end[: m + 1].copy(), est_at, of_span
+
+
+@nb.njit(cache=True)
+def _close(m: int, iv_group: I64, iv_start: I64, iv_end: I64, reach: int, baseline: bool,
+           est_at: I64, window_start: int, establish_us: int, never: int,
+           ) -> None:  # pragma: no cover - compiled
+    """End interval ``m`` at ``reach`` and apply the establish rules to its group."""
+    iv_end[m] = reach
+    est = iv_start[m] + establish_us if reach - iv_start[m] >= establish_us else never
+    if baseline and window_start < est:
+        est = window_start
+    g = iv_group[m]
+    if est < est_at[g]:
+        est_at[g] = est
