@@ -58,7 +58,6 @@ from routewatch.detect.findings import (
     Marks,
     Metric,
     relation_name,
-    union_events,
 )
 from routewatch.detect.paths import FlatPaths
 from routewatch.detect.routes import Routes
@@ -611,7 +610,8 @@ def _union_kernel(
     if m >= 0:
         _close(m, iv_group, iv_start, iv_end, reach, baseline, est_at, window_start,
                establish_us, never)
-    return iv_group[: m + 1].copy(), iv_start[: m + 1].copy(), iv_end[: m + 1].copy(), est_at, of_span
+    k = m + 1
+    return iv_group[:k].copy(), iv_start[:k].copy(), iv_end[:k].copy(), est_at, of_span
 
 
 @nb.njit(cache=True)
