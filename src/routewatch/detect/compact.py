@@ -64,6 +64,7 @@ from routewatch.detect.findings import Marks, Summaries, union_events
 from routewatch.detect.hijacks import (
     Intervals,
     covering_prefixes,
+    grouped_order,
     in_moas,
     interval_union,
     visibility_intervals,
@@ -480,10 +481,11 @@ class Compactor:
         if len(idx) == 0:
             return Spans.concat([])
         sp = rows.spans
-        group, hop = stretch[idx], rows.hop[idx]
-        idx = idx[np.lexsort((sp.start[idx], hop, group))]
-        group, hop = stretch[idx], rows.hop[idx]
-        first = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (hop[1:] != hop[:-1])])
+        hops, hop_id = _factorize(rows.hop[idx])
+        ghost_keys, ghost = _factorize(stretch[idx] * np.int64(len(hops)) + hop_id)
+        order = grouped_order(ghost, len(ghost_keys), sp.start[idx])  # stretch, hop, start
+        idx, ghost = idx[order], ghost[order]
+        first = np.flatnonzero(np.r_[True, ghost[1:] != ghost[:-1]])
         head = idx[first]
         return Spans(
             np.full(len(first), GHOST_PEER, np.int32),

@@ -428,7 +428,8 @@ def sort_findings(findings: pa.Table) -> pa.Table:
 class _Pending:
     """Rows a bucket has been sent but not yet fed (fed in bigger pieces, order kept)."""
 
-    batches: list[pa.RecordBatch] = field(default_factory=list)
+    batches: list[pa.RecordBatch] = field(default_factory=list)  # whole, as they came
+    rows_of: list[npt.NDArray[np.intp]] = field(default_factory=list)  # this bucket's rows
     owned: list[B] = field(default_factory=list)
     rows: int = 0
 
@@ -472,7 +473,11 @@ def detect(
 
     def flush(bucket: int) -> None:
         waiting = pending.pop(bucket)
-        part = pa.Table.from_batches(waiting.batches).combine_chunks().to_batches()[0]
+        # one copy of the rows sent: a take over the batches they came from, side by side
+        offsets = np.cumsum([0] + [b.num_rows for b in waiting.batches[:-1]])
+        rows = np.concatenate([r + o for r, o in zip(waiting.rows_of, offsets, strict=True)])
+        table = pa.Table.from_batches(waiting.batches).take(pa.array(rows))
+        part = table.combine_chunks().to_batches()[0]
         run_of(bucket).feed(part, np.concatenate(waiting.owned))
 
     for batch in batches:
@@ -485,7 +490,8 @@ def detect(
                 run_of(bucket).feed(batch, split.owned[bucket])
                 continue
             waiting = pending.setdefault(bucket, _Pending())
-            waiting.batches.append(batch.take(pa.array(rows)))
+            waiting.batches.append(batch)
+            waiting.rows_of.append(rows)
             waiting.owned.append(split.owned[bucket])
             waiting.rows += len(rows)
             if waiting.rows >= _FEED_ROWS:

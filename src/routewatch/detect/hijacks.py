@@ -71,6 +71,7 @@ __all__ = [
     "Intervals",
     "OriginPairs",
     "covering_prefixes",
+    "grouped_order",
     "in_moas",
     "interval_union",
     "mark_hijacks",
@@ -556,32 +557,7 @@ def _union_kernel(
     spans), with each group's establishment time. Returns (interval group, start, end,
     group est_at, interval of each row)."""
     n = len(group)
-    head = np.zeros(n_groups + 1, np.int64)
-    for i in range(n):
-        head[group[i] + 1] += 1
-    for g in range(n_groups):
-        head[g + 1] += head[g]
-    order = np.empty(n, np.int64)
-    fill = head[:-1].copy()
-    for i in range(n):
-        g = group[i]
-        order[fill[g]] = i
-        fill[g] += 1
-    for g in range(n_groups):
-        a, b = head[g], head[g + 1]
-        ordered = True
-        for k in range(a + 1, b):
-            if start[order[k]] < start[order[k - 1]]:
-                ordered = False
-                break
-        if not ordered:
-            rows = order[a:b].copy()
-            keys = np.empty(b - a, np.int64)
-            for k in range(b - a):
-                keys[k] = start[rows[k]]
-            perm = np.argsort(keys, kind="mergesort")
-            for k in range(b - a):
-                order[a + k] = rows[perm[k]]
+    order = grouped_order(group, n_groups, start)
     of_span = np.empty(n, np.int64)
     iv_group = np.empty(n, np.int64)
     iv_start = np.empty(n, np.int64)
@@ -626,3 +602,41 @@ def _close(m: int, iv_group: I64, iv_start: I64, iv_end: I64, reach: int, baseli
     g = iv_group[m]
     if est < est_at[g]:
         est_at[g] = est
+
+
+@nb.njit(cache=True)
+def grouped_order(group: I64, n_groups: int, key: I64) -> I64:  # pragma: no cover - compiled
+    """Row indices ordered by (group, key, row): what ``np.lexsort((key, group))`` gives.
+
+    Groups are dense ids in ``[0, n_groups)``; a stable counting sort by group, then a
+    stable sort by key inside each group that is not in order already (rows usually come
+    in time order, so most groups are).
+    """
+    n = len(group)
+    head = np.zeros(n_groups + 1, np.int64)
+    for i in range(n):
+        head[group[i] + 1] += 1
+    for g in range(n_groups):
+        head[g + 1] += head[g]
+    order = np.empty(n, np.int64)
+    fill = head[:-1].copy()
+    for i in range(n):
+        g = group[i]
+        order[fill[g]] = i
+        fill[g] += 1
+    for g in range(n_groups):
+        a, b = head[g], head[g + 1]
+        ordered = True
+        for k in range(a + 1, b):
+            if key[order[k]] < key[order[k - 1]]:
+                ordered = False
+                break
+        if not ordered:
+            rows = order[a:b].copy()
+            keys = np.empty(b - a, np.int64)
+            for k in range(b - a):
+                keys[k] = key[rows[k]]
+            perm = np.argsort(keys, kind="mergesort")
+            for k in range(b - a):
+                order[a + k] = rows[perm[k]]
+    return order
