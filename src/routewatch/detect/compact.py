@@ -896,21 +896,42 @@ def _other_min(group: I64, value: I64) -> I64:
 
 
 @nb.njit(cache=True)
-def _first_seen(keys: I64) -> tuple[I64, I64]:
-    """Distinct keys in first-seen order, and each key's index among them (numba)."""
-    ids = np.empty(len(keys), np.int64)
-    seen = {np.int64(0): np.int64(0)}
-    del seen[np.int64(0)]
-    uniq = np.empty(len(keys), np.int64)
-    for i in range(len(keys)):
+def _first_seen(keys: I64) -> tuple[I64, I64]:  # pragma: no cover - compiled
+    """Distinct keys in first-seen order, and each key's index among them (numba).
+
+    An open-addressing table (linear probing, a power of two at least twice the keys,
+    splitmix64 hashes): several times faster than a typed dict.
+    """
+    n = len(keys)
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slot_key = np.empty(size, np.int64)
+    slot_id = np.full(size, -1, np.int64)
+    uniq = np.empty(n, np.int64)
+    ids = np.empty(n, np.int64)
+    count = 0
+    for i in range(n):
         k = keys[i]
-        found = seen.get(k, -1)
-        if found < 0:
-            found = np.int64(len(seen))
-            seen[k] = found
-            uniq[found] = k
-        ids[i] = found
-    return uniq[: len(seen)], ids
+        z = np.uint64(k) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        h = (z ^ (z >> np.uint64(31))) & mask
+        while True:
+            at = slot_id[h]
+            if at < 0:
+                slot_key[h] = k
+                slot_id[h] = count
+                uniq[count] = k
+                ids[i] = count
+                count += 1
+                break
+            if slot_key[h] == k:
+                ids[i] = at
+                break
+            h = (h + np.uint64(1)) & mask
+    return uniq[:count].copy(), ids
 
 
 def _factorize(keys: I64) -> tuple[I64, I64]:
