@@ -204,6 +204,7 @@ class Compactor:
         self.report = CompactReport()
         self._facts = _PathFacts()
         self._settled: dict[tuple[int, int], bool] = {}
+        self._bogon_asns: dict[int, bool] = {}
         self.summaries = Summaries()
         self._covering_memo: tuple[_Rows, B] | None = None
 
@@ -249,6 +250,14 @@ class Compactor:
         self.report.summaries = len(summaries)
         self.report.kept = len(out) - len(ghosts) - len(summaries)
         return out
+
+    def bogon_asn(self, asn: int) -> bool:
+        """Is ``asn`` a bogon ASN (by the references; remembered, they are fixed)."""
+        found = self._bogon_asns.get(asn)
+        if found is None:
+            codes, _ = asn_bogons(self.refs, np.array([asn], np.int64))
+            found = self._bogon_asns[asn] = bool(codes[0] > 0)
+        return found
 
     def no_route_level(self, spans: Spans) -> B:
         """Rows the route-level detectors must not mark: ghosts, and summaries whose
@@ -830,7 +839,7 @@ def _bridged(strata: tuple[I64, B], pair_iv: Intervals, n_edge_iv: int, quiet_si
 
 def _covered(pair: I64, start: I64, end: I64, q_pair: I64, q_start: I64, q_end: I64) -> B:
     """Is each query [q_start, q_end] inside the union of the spans of its pair?"""
-    order = np.lexsort((start, pair))
+    order = grouped_order(pair, int(pair.max()) + 1 if len(pair) else 0, start)
     p, st, en = pair[order], start[order], end[order]
     event = union_events(p, st, en)
     heads = np.flatnonzero(np.r_[True, event[1:] != event[:-1]]) if len(event) else event
@@ -973,7 +982,7 @@ class _Judge:
 
     def _upstreams(self, pair: int) -> set[int]:
         if self._hops is None:
-            self._hops = np.unique(self.rows.pair * np.int64(1 << 32) + (self.rows.hop + 1))
+            self._hops = _factorize(self.rows.pair * np.int64(1 << 32) + (self.rows.hop + 1))[0]
         lo, hi = np.searchsorted(self._hops, [pair << 32, (pair + 1) << 32])
         return {h - 1 for h in (self._hops[lo:hi] & 0xFFFFFFFF).tolist() if h > 0}
 
@@ -1022,8 +1031,7 @@ class _Judge:
         # the detector's own rule (detect/exemptions.py): exempt against every origin that
         # can conflict is clean for good (reference data is fixed, upstreams only grow)
         v, refs = self._pair_verdicts(), self.owner.refs
-        bogon, _ = asn_bogons(refs, np.array([x], np.int64))
-        if pair_exemption(self.owner.method, bogon_origin=int(bogon[0]) > 0,
+        if pair_exemption(self.owner.method, bogon_origin=self.owner.bogon_asn(x),
                           rov=int(v.rov_state[pair]), irr=int(v.irr_state[pair]),
                           irr_authoritative=bool(v.irr_authoritative[pair])) is not None:
             return True  # fmt: skip

@@ -255,7 +255,9 @@ class Buckets:
 
 def _filled(column: pa.Array | pa.ChunkedArray, dtype: type[np.integer]) -> npt.NDArray[np.integer]:
     """A column as numpy (nulls as 0) in ``dtype``."""
-    return np.asarray(column.fill_null(0).to_numpy(zero_copy_only=False)).astype(dtype)
+    if column.null_count:
+        column = column.fill_null(0)
+    return np.asarray(column.to_numpy(zero_copy_only=False)).astype(dtype)
 
 
 def fine_blocks(blocks: npt.NDArray[np.integer], counts: npt.NDArray[np.integer],

@@ -716,7 +716,9 @@ def _rehash(slot_key: I64, slot_id: I64, size: int) -> tuple[I64, I64]:  # pragm
 
 
 def _filled(column: pa.Array, fill: int | bool) -> npt.NDArray[np.generic]:
-    return np.asarray(column.fill_null(fill).to_numpy(zero_copy_only=False))
+    if column.null_count:
+        column = column.fill_null(fill)
+    return np.asarray(column.to_numpy(zero_copy_only=False))
 
 
 def _dict_indices(column: pa.Array) -> I64:
