@@ -226,7 +226,7 @@ class Compactor:
                                        self.window_start)  # fmt: skip
         edges = _Edges.of(rows, self.method, self.window_start)
         if fold.any():
-            fold &= self._m2_safe(rows, pair_iv, tau)[:n]
+            fold &= self._m2_safe(rows, pair_iv, tau, edges.key)[:n]
         if fold.any():
             fold &= self._first_hop_safe(rows, edges)[:n]
         summed = (done & ~fold) | (sp.peer[:n] <= -2)
@@ -298,8 +298,8 @@ class Compactor:
         return out
 
     # ------------------------------------------------------------------------------ M2
-    def _m2_safe(self, rows: _Rows, iv: Intervals, tau: int) -> B:
-        """Rows whose pair interval M2 can never mark."""
+    def _m2_safe(self, rows: _Rows, iv: Intervals, tau: int, edge_keys: I64) -> B:
+        """Rows whose pair interval M2 can never mark (``edge_keys``: :attr:`_Edges.key`)."""
         sp = rows.spans
         iv_of_row = iv.of_span
         start_of_row = iv.start[iv_of_row]
@@ -313,7 +313,7 @@ class Compactor:
         known = np.array([self._settled.get(k, False) for k in keys], np.bool_)
         ask = np.flatnonzero(~known & np.array([k not in self._settled for k in keys], bool))
         if len(ask):
-            judge = _Judge(self, rows, iv, tau, pair_of_iv[ask])
+            judge = _Judge(self, rows, iv, tau, pair_of_iv[ask], edge_keys)
             for j in ask.tolist():
                 verdict = judge.interval(int(ivs[j]))
                 if verdict is None:
@@ -955,7 +955,8 @@ def _factorize(keys: I64) -> tuple[I64, I64]:
 class _Judge:
     """Settles M2 intervals one by one: True clean forever, False maybe marked, None open."""
 
-    def __init__(self, owner: Compactor, rows: _Rows, iv: Intervals, tau: int, asked: I64) -> None:
+    def __init__(self, owner: Compactor, rows: _Rows, iv: Intervals, tau: int, asked: I64,
+                 edge_keys: I64) -> None:  # fmt: skip
         self.owner = owner
         self.rows = rows
         self.iv = iv
@@ -971,7 +972,7 @@ class _Judge:
         inner = np.unique(prefix[asked]).astype(np.int32)
         outer = np.asarray(list(self.by_prefix), np.int32)
         self.covers = covering_prefixes(owner.catalog, inner, outer)
-        self._hops: I64 | None = None
+        self._edge_keys = edge_keys  # pair << 32 | first hop, sorted
         self._verdicts: PairVerdicts | None = None
 
     def _universe(self, q: int) -> list[int]:
@@ -981,10 +982,9 @@ class _Judge:
         return [p for p in pairs if self.moas[p]]
 
     def _upstreams(self, pair: int) -> set[int]:
-        if self._hops is None:
-            self._hops = _factorize(self.rows.pair * np.int64(1 << 32) + (self.rows.hop + 1))[0]
-        lo, hi = np.searchsorted(self._hops, [pair << 32, (pair + 1) << 32])
-        return {h - 1 for h in (self._hops[lo:hi] & 0xFFFFFFFF).tolist() if h > 0}
+        keys = self._edge_keys
+        lo, hi = np.searchsorted(keys, [pair << 32, (pair + 1) << 32])
+        return set((keys[lo:hi] & 0xFFFFFFFF).tolist())
 
     def _pair_verdicts(self) -> PairVerdicts:
         if self._verdicts is None:
