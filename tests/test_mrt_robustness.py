@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from _data import shared_data, shared_files
 from routewatch.errors import InputError
 from routewatch.ingest.mrt import read_elems
+from routewatch.ingest.mrt.decompress import detect_compression
 from routewatch.ingest.report import IngestReport, ProblemKind
 from routewatch.schemas import ELEMS
 
@@ -84,6 +85,9 @@ def mutated(draw: st.DrawFn) -> bytes:
 )
 @given(data=mutated(), batch_size=st.sampled_from([7, 1000, 65536]))
 def test_mutated_records_never_crash(tmp_path: Path, data: bytes, batch_size: int) -> None:
+    # a mutation that writes a compression magic at the start (once: 28 b5 2f fd, zstd) makes
+    # the file a damaged compressed one (test_truncated_compressed_stream_keeps_what_is_readable)
+    assume(detect_compression(data[:8]) == "none")
     path = tmp_path / "mutated.mrt"
     path.write_bytes(data)
     n, report = _read(path, batch_size=batch_size)
