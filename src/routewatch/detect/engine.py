@@ -68,8 +68,13 @@ __all__ = [
 
 B = npt.NDArray[np.bool_]
 
+#: a partition compacts no earlier than this many held spans, whatever the bucket count
+_MIN_COMPACT = 50_000
+#: rows a bucket collects from several batches before feeding them (per-feed overhead)
+_FEED_ROWS = 8192
 
-def release_free_heap() -> None:
+
+def _release_free_heap() -> None:
     """Give the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere
     nothing).
 
@@ -90,10 +95,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):
         return None
-#: a partition compacts no earlier than this many held spans, whatever the bucket count
-_MIN_COMPACT = 50_000
-#: rows a bucket collects from several batches before feeding them (per-feed overhead)
-_FEED_ROWS = 8192
 
 
 class Kind(StrEnum):
@@ -305,7 +306,7 @@ class PartitionRun:
             self._tau = tau if self._tau is None else max(self._tau, tau)
         self._spans = [out]
         self._held = self._kept = len(out)
-        release_free_heap()
+        _release_free_heap()
 
     @property
     def compaction(self) -> CompactReport | None:
