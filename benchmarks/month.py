@@ -152,7 +152,8 @@ def main() -> int:
             db = work / f"month-{n}.duckdb"
             code, wall, rss, out = run_child(
                 [routewatch, "run", "--month", "2021-01", "--collectors", "rrc04,rrc06",
-                 "--offline", "--lake", str(lake), "--db", str(db)], env)  # fmt: skip
+                 "--offline", "--lake", str(lake), "--db", str(db), "--force"],
+                env)  # fmt: skip
             if code not in (0, 3):
                 print(out, file=sys.stderr)
                 print(f"run over {n} copies failed ({code})", file=sys.stderr)
