@@ -54,7 +54,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -69,6 +68,7 @@ from routewatch.detect.hijacks import (
     interval_union,
     visibility_intervals,
 )
+from routewatch.detect.keytable import factorize
 from routewatch.detect.leaks import LeakReport, mark_leaks
 from routewatch.detect.paths import flat_paths
 from routewatch.detect.routes import Routes
@@ -277,7 +277,7 @@ class Compactor:
         origin = self._facts.origin[sp.path]
         hop = self._facts.hop[sp.path]
         key = (sp.prefix.astype(np.int64) << 32) | (origin + 1)
-        pair_key, pair = _factorize(key)
+        pair_key, pair = factorize(key)
         return _Rows(sp, closed, origin, hop, pair.astype(np.int64), pair_key)
 
     def _invalid(self, rows: _Rows) -> B:
@@ -490,8 +490,8 @@ class Compactor:
         if len(idx) == 0:
             return Spans.concat([])
         sp = rows.spans
-        hops, hop_id = _factorize(rows.hop[idx])
-        ghost_keys, ghost = _factorize(stretch[idx] * np.int64(len(hops)) + hop_id)
+        hops, hop_id = factorize(rows.hop[idx])
+        ghost_keys, ghost = factorize(stretch[idx] * np.int64(len(hops)) + hop_id)
         order = grouped_order(ghost, len(ghost_keys), sp.start[idx])  # stretch, hop, start
         idx, ghost = idx[order], ghost[order]
         first = np.flatnonzero(np.r_[True, ghost[1:] != ghost[:-1]])
@@ -793,7 +793,7 @@ class _Edges:
         usable = (rows.hop >= 0) & (rows.origin >= 0)
         idx = np.flatnonzero(usable)
         key = rows.pair[idx] * np.int64(1 << 32) + rows.hop[idx]
-        edges, edge_of = _factorize(key)
+        edges, edge_of = factorize(key)
         iv = interval_union(edge_of, len(edges), rows.spans.start[idx], rows.spans.end[idx],
                             method, window_start)  # fmt: skip
         row_edge = np.full(len(rows.pair), -1, np.int64)
@@ -902,54 +902,6 @@ def _other_min(group: I64, value: I64) -> I64:
     is_min[head] = True
     out[order] = np.where(is_min, second, first)
     return out
-
-
-@nb.njit(cache=True)
-def _first_seen(keys: I64) -> tuple[I64, I64]:  # pragma: no cover - compiled
-    """Distinct keys in first-seen order, and each key's index among them (numba).
-
-    An open-addressing table (linear probing, a power of two at least twice the keys,
-    splitmix64 hashes): several times faster than a typed dict.
-    """
-    n = len(keys)
-    size = 16
-    while size < 2 * n:
-        size *= 2
-    mask = np.uint64(size - 1)
-    slot_key = np.empty(size, np.int64)
-    slot_id = np.full(size, -1, np.int64)
-    uniq = np.empty(n, np.int64)
-    ids = np.empty(n, np.int64)
-    count = 0
-    for i in range(n):
-        k = keys[i]
-        z = np.uint64(k) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        h = (z ^ (z >> np.uint64(31))) & mask
-        while True:
-            at = slot_id[h]
-            if at < 0:
-                slot_key[h] = k
-                slot_id[h] = count
-                uniq[count] = k
-                ids[i] = count
-                count += 1
-                break
-            if slot_key[h] == k:
-                ids[i] = at
-                break
-            h = (h + np.uint64(1)) & mask
-    return uniq[:count].copy(), ids
-
-
-def _factorize(keys: I64) -> tuple[I64, I64]:
-    """``np.unique(keys, return_inverse=True)`` in linear time (hashing, then a small sort)."""
-    uniq, ids = _first_seen(np.ascontiguousarray(keys, np.int64))
-    order = np.argsort(uniq)
-    rank = np.empty(len(uniq), np.int64)
-    rank[order] = np.arange(len(uniq))
-    return uniq[order], rank[ids]
 
 
 class _Judge:

@@ -33,6 +33,7 @@ import pyarrow as pa
 from numba import types as nbt
 from numba.typed import Dict as NbDict
 
+from routewatch.detect.keytable import KeyTable
 from routewatch.errors import InputError
 from routewatch.prefixes import format_prefix
 
@@ -142,8 +143,8 @@ class Catalog:
         self._path_offsets.extend([0])
         self._path_as_set = _Column(np.bool_)
         self._path_otc = _Column(np.int64)
-        self._prefixes = _KeyTable()
-        self._paths = _KeyTable()
+        self._prefixes = KeyTable()
+        self._paths = KeyTable()
 
     # ------------------------------------------------------------------ peers
     def peer_id(self, collector: str, peer_ip: str, peer_asn: int) -> int:
@@ -638,81 +639,6 @@ def ranges(starts: I64, lengths: I64) -> I64:
     total = int(ends[-1]) if len(ends) else 0
     out: I64 = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
     return out
-
-
-class _KeyTable:
-    """Interned 64-bit keys -> dense ids: an open-addressing table (linear probing, at most
-    half full) in numpy arrays, probed by compiled code. Several times faster than a typed
-    dict for the millions of lookups a day of elems makes. Keys must be distinct when
-    inserted and are hashes already (their low bits pick the slot)."""
-
-    def __init__(self) -> None:
-        self.keys = np.zeros(1 << 12, np.int64)
-        self.ids = np.full(1 << 12, -1, np.int64)
-        self.count = 0
-
-    def insert(self, keys: I64, first_id: int) -> None:
-        """Add ``keys`` (new ones) with ids ``first_id``, ``first_id + 1``, ..."""
-        need = self.count + len(keys)
-        if 2 * need > len(self.ids):
-            size = len(self.ids)
-            while 2 * need > size:
-                size *= 2
-            self.keys, self.ids = _rehash(self.keys, self.ids, size)
-        _table_insert(self.keys, self.ids, np.ascontiguousarray(keys, np.int64), first_id)
-        self.count = need
-
-    def lookup(self, keys: I64) -> I64:
-        """The id of each key, -1 when it is not in the table."""
-        return _table_lookup(self.keys, self.ids, np.ascontiguousarray(keys, np.int64))
-
-
-@nb.njit(cache=True)
-def _slot(key: int, mask: int) -> int:  # pragma: no cover - compiled
-    return (key ^ (key >> 32)) & mask
-
-
-@nb.njit(cache=True)
-def _table_insert(slot_key: I64, slot_id: I64, keys: I64, first_id: int,
-                  ) -> None:  # pragma: no cover - compiled  # fmt: skip
-    mask = len(slot_id) - 1
-    for i in range(len(keys)):
-        h = _slot(keys[i], mask)
-        while slot_id[h] >= 0:
-            h = (h + 1) & mask
-        slot_key[h] = keys[i]
-        slot_id[h] = first_id + i
-
-
-@nb.njit(cache=True)
-def _table_lookup(slot_key: I64, slot_id: I64, keys: I64) -> I64:  # pragma: no cover - compiled
-    mask = len(slot_id) - 1
-    out = np.empty(len(keys), np.int64)
-    for i in range(len(keys)):
-        h = _slot(keys[i], mask)
-        found = -1
-        while slot_id[h] >= 0:
-            if slot_key[h] == keys[i]:
-                found = slot_id[h]
-                break
-            h = (h + 1) & mask
-        out[i] = found
-    return out
-
-
-@nb.njit(cache=True)
-def _rehash(slot_key: I64, slot_id: I64, size: int) -> tuple[I64, I64]:  # pragma: no cover
-    new_key = np.zeros(size, np.int64)
-    new_id = np.full(size, -1, np.int64)
-    mask = size - 1
-    for j in range(len(slot_id)):
-        if slot_id[j] >= 0:
-            h = _slot(slot_key[j], mask)
-            while new_id[h] >= 0:
-                h = (h + 1) & mask
-            new_key[h] = slot_key[j]
-            new_id[h] = slot_id[j]
-    return new_key, new_id
 
 
 def _filled(column: pa.Array, fill: int | bool) -> npt.NDArray[np.generic]:
