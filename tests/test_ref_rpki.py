@@ -429,3 +429,14 @@ def test_a_damaged_aspa_entry_costs_only_itself(tmp_path: Path) -> None:
     assert [(p.line, p.detail.split(":")[0]) for p in snap.problems] == [
         (12, "malformed JSON element skipped")
     ]
+
+
+def test_generated_epoch_out_of_range_is_no_date(tmp_path: Path) -> None:
+    """Routinator's ``generated`` beyond any date, with ``generatedTime`` unreadable (the real
+    AFRINIC file mutated; found in review): it raised OverflowError; now the snapshot's date
+    comes from the file name and every VRP loads."""
+    path = _mutated(tmp_path, AFRINIC_ROUTINATOR_JSON, 3, b"1641081600", b"99999999999999999999")
+    path = _mutated(tmp_path, path, 4, b"2022-01-02T00:00:00Z", b"2022-13-02T00:00:00Z")
+    snap = load_routinator_json([path], min_rows=1)
+    assert snap.table.num_rows == 150
+    assert snap.as_of == dt.date(2022, 1, 2)

@@ -203,7 +203,8 @@ class SparkEngine:
         file and writes its parts and manifest into ``lake`` exactly as ``routewatch
         ingest`` does (:func:`~routewatch.pipeline.elems.manifest_of`; a file already there
         is not read again). The lake must be a folder every executor writes (one machine, or
-        a shared file system at the same path). Outcomes arrive as tasks finish, in order."""
+        a shared file system at the same path). The tasks run at once (one job); outcomes
+        come when all have finished, in the order of ``files``."""
         if not files:
             return
         spark = self.session()
@@ -213,7 +214,8 @@ class SparkEngine:
                                         "kind string, file_id string")  # fmt: skip
         done = listing.mapInArrow(_IngestTask(str(lake)).run,
                                   "index long, manifest string, error string")  # fmt: skip
-        for row in done.toLocalIterator():
+        # collect, not toLocalIterator: that runs one job per partition, one file at a time
+        for row in sorted(done.collect(), key=lambda r: int(r["index"])):
             mrt = files[int(row["index"])]
             if row["error"] is not None:
                 yield mrt, InputError(str(row["error"]))
@@ -246,15 +248,21 @@ class SparkEngine:
         report.state.state += int(seen["states"])
         report.state.resets += int(seen["resets"])
         fine = self._fine_blocks(frame, method) if self.buckets > 1 else frozenset()
-        task = _BucketTask(spark.sparkContext.broadcast(refs), method, kinds, self.buckets,
-                           span.window_start, report.first_time, fine)  # fmt: skip
+        # the limits are the driver's settings (executors see no --config file)
+        per_run, slack_us = run_limits(self.buckets)
+        shared = spark.sparkContext.broadcast(refs)
+        task = _BucketTask(shared, method, kinds, self.buckets, span.window_start,
+                           report.first_time, per_run, slack_us, fine)  # fmt: skip
         schema = StructType([*frame.schema.fields, StructField("bucket", IntegerType(), False),
                              StructField("owned", BooleanType(), False)])  # fmt: skip
         exploded = frame.mapInArrow(task.explode, schema)
         grouped = (exploded.repartition("bucket")
                    .sortWithinPartitions("bucket", *ORDER_KEYS)
                    .groupBy("bucket").applyInArrow(task.run, _OUT))  # fmt: skip
-        outputs = _outputs(grouped.toArrow(), report)
+        try:
+            outputs = _outputs(grouped.toArrow(), report)
+        finally:
+            shared.destroy()  # a month's references, not kept for the next month
         return combine(outputs, report, refs, method, window)
 
     def _fine_blocks(self, frame: DataFrame, method: Methodology) -> frozenset[int]:
@@ -403,6 +411,8 @@ class _BucketTask:
     buckets: int
     window_start: int
     data_start: int
+    per_run: int  # held spans that trigger compaction, and the slack (run_limits)
+    slack_us: int
     fine: frozenset[int] = frozenset()
 
     @property
@@ -426,9 +436,9 @@ class _BucketTask:
             ) -> Iterator[pa.RecordBatch]:
         """One bucket's elems (in the total order) through :class:`PartitionRun`."""
         bucket = int(key[0].as_py())
-        per_run, slack_us = run_limits(self.buckets)
-        run = PartitionRun(self.refs.value, self.method, self.window_start, per_run, slack_us,
-                           bucket=bucket, buckets=self.plan, data_start=self.data_start)
+        run = PartitionRun(self.refs.value, self.method, self.window_start, self.per_run,
+                           self.slack_us, bucket=bucket, buckets=self.plan,
+                           data_start=self.data_start)  # fmt: skip
         schema = pa.schema([ORDERED_ELEMS.field(n) for n in DETECT_COLUMNS])
         last: tuple[int, int, int] | None = None
         prefixes = False

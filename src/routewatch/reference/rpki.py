@@ -573,7 +573,9 @@ def _json_as_of(data: bytes) -> dt.date | None:
                 pass
     generated = meta.get("generated")
     if isinstance(generated, int) and not isinstance(generated, bool):
-        return dt.datetime.fromtimestamp(generated, dt.UTC).date()
+        # the expiry's range rule: a time no date can show is no date (the name's is used)
+        if 0 <= generated <= _EXPIRES_MAX:
+            return dt.datetime.fromtimestamp(generated, dt.UTC).date()
     return None
 
 
