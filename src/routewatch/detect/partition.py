@@ -36,6 +36,7 @@ state changes do not occur in ELEMS).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -111,15 +112,19 @@ class Buckets:
         out: U64 = np.where(afi == 6, v6, v4).astype(np.uint64)
         return out
 
-    def _widths(self, afi: npt.NDArray[np.integer], coarse: U64) -> I64:
+    def _widths(self, afi: npt.NDArray[np.integer], hi: npt.NDArray[np.integer]) -> I64:
         """The block width of each prefix: finer inside a ``fine`` block."""
         bits = np.where(afi == 6, self.bits_v6, self.bits_v4).astype(np.int64)
-        if self.fine:
-            bits = bits + np.where(self._is_fine(coarse), FINE_BITS, 0)
+        if self.fine:  # (the block ids only when some block is cut finer)
+            bits = bits + np.where(self._is_fine(self.block_ids(afi, hi)), FINE_BITS, 0)
         return bits
 
     def _is_fine(self, coarse: U64) -> npt.NDArray[np.bool_]:
-        return np.isin(coarse, np.array(sorted(self.fine), np.uint64))
+        return np.isin(coarse, self._fine_ids)
+
+    @functools.cached_property
+    def _fine_ids(self) -> U64:
+        return np.array(sorted(self.fine), np.uint64)
 
     def of_blocks(self, block: U64) -> I64:
         """The bucket of each block id."""
@@ -193,7 +198,7 @@ class Buckets:
         hi = _filled(batch.column("prefix_hi"), np.uint64)
         length = _filled(batch.column("prefix_len"), np.int64)
         owner = self.owner(afi, hi)
-        bits = self._widths(afi, self.block_ids(afi, hi))
+        bits = self._widths(afi, hi)
         prefix_rows = np.flatnonzero(~is_state)
         bucket, row = [owner[prefix_rows]], [prefix_rows]
         mine = [np.ones(len(prefix_rows), np.bool_)]

@@ -572,10 +572,10 @@ def _json_as_of(data: bytes) -> dt.date | None:
             except ValueError:
                 pass
     generated = meta.get("generated")
-    if isinstance(generated, int) and not isinstance(generated, bool):
-        # the expiry's range rule: a time no date can show is no date (the name's is used)
-        if 0 <= generated <= _EXPIRES_MAX:
-            return dt.datetime.fromtimestamp(generated, dt.UTC).date()
+    # the expiry's range rule: a time no date can show is no date (the name's is used)
+    if isinstance(generated, int) and not isinstance(generated, bool) \
+            and 0 <= generated <= _EXPIRES_MAX:
+        return dt.datetime.fromtimestamp(generated, dt.UTC).date()
     return None
 
 
