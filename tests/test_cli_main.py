@@ -48,3 +48,46 @@ def test_ctx_exit_code_is_kept() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert result.returncode == 3, result.stderr
+
+
+def test_pandas_free_commands_do_not_import_pandas() -> None:
+    """pyarrow imports pandas (0.3 s) on its first ``pa.array`` when pandas is installed; the
+    commands of ``PANDAS_FREE`` refuse that import, others (the Spark engine's) keep it."""
+    import importlib.util
+
+    from routewatch.cli.main import PANDAS_FREE
+
+    if importlib.util.find_spec("pandas") is None:
+        import pytest
+
+        pytest.skip("pandas is not installed (the [spark] extra brings it)")
+    sample = "tests/data/mrt/bview.ipv4_unicast_add_path.gz"
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('pyarrow', 'pyarrow' in sys.modules,"
+        " 'pandas', 'pandas' in sys.modules))\n"
+        "from routewatch.cli.main import main\n"
+        "sys.argv = ['routewatch', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+
+    def modules_after(*args: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    assert "mrt" in PANDAS_FREE and "run" not in PANDAS_FREE
+    stats = modules_after("mrt", "stats", sample)
+    assert "  elems      62 (R 62)" in stats
+    assert stats[-1] == "pyarrow True pandas False"
+    code = (
+        "import sys\n"
+        "from routewatch.cli.main import _keep_pandas_out\n"
+        "_keep_pandas_out(['run', '--month', '2021-01'])\n"
+        "import pandas\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    run_cmd = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run_cmd.stdout.strip() == "True", run_cmd.stderr

@@ -94,8 +94,38 @@ def cli(config_file: Path | None) -> None:
         settings.load_toml(config_file)
 
 
+#: commands that never use pandas. pyarrow imports pandas, when it is installed (the
+#: ``[spark]`` extra brings it), on its first ``pa.array`` call: 0.3 s and 50 MB that a
+#: ``routewatch mrt stats`` of a small file would otherwise spend (issue 14's start-up floor).
+#: The Spark engine needs pandas, so commands with ``--engine`` are not listed.
+PANDAS_FREE = frozenset({"mrt", "ingest", "ref", "config", "methodology"})
+
+
+class _NoPandas:
+    """An import finder that refuses ``pandas``, so that ``import pandas`` raises ImportError."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ImportError(f"routewatch {fullname!r}: this command runs without pandas")
+        return None
+
+
+def _keep_pandas_out(args: list[str]) -> None:
+    """Make ``import pandas`` fail in this process when its command is in :data:`PANDAS_FREE`.
+
+    pyarrow then records pandas as absent (its shim catches the ImportError) and does not try
+    again. Only for a whole process run by :func:`main` from the command line: a caller that
+    passes ``argv`` (a test, an embedding program) keeps its imports untouched.
+    """
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command in PANDAS_FREE and "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _NoPandas())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn known errors into exit codes."""
+    if argv is None:
+        _keep_pandas_out(sys.argv[1:])
     try:
         # In non-standalone mode click returns ctx.exit(code)'s code instead of raising.
         returned = cli.main(args=argv, prog_name="routewatch", standalone_mode=False)
