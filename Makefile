@@ -1,11 +1,12 @@
 # The two README commands: `make demo` (install + run the main job) and `make test`
 # (install + run the tests). Both install what they need: Debian packages (bgpdump, used as
-# a test oracle and benchmark peer; Java for Spark) when apt-get is available, and a
-# virtualenv in .venv (with the dev and spark extras).
+# a test oracle and benchmark peer; lbzip2, which decompresses bzip2 beside the decoder; Java
+# for Spark) when apt-get is available, and a virtualenv in .venv (with the dev and spark
+# extras).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-DEBS    = bgpdump chromium
+DEBS    = bgpdump chromium lbzip2
 
 .PHONY: install system-deps demo test lint lint-pending bench
 

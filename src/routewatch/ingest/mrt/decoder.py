@@ -5,7 +5,11 @@ Role: :func:`decode` is called with a numpy ``uint8`` buffer of decompressed MRT
 :class:`~.state.Scratch`. It walks records from ``start``, frames each one (:mod:`.framing`),
 hands its body to its family's decoder (:mod:`.bgp4mp`, :mod:`.table_dump`) and writes one
 row per elem straight into the batch, formatting text columns as it goes. No Python object
-is created per record or per elem. It runs compiled by numba or interpreted (:mod:`.jit`).
+is created per record or per elem. It runs compiled by numba or interpreted (:mod:`.jit`);
+compiled, it releases Python's lock while it runs (``nogil`` in ``jit.OPTIONS``), so that the
+thread reading a bzip2 file's decompressed bytes runs meanwhile. (numba's on-disk cache
+notices a change of this file, not of the options: a change of ``jit.OPTIONS`` goes with a
+change here.)
 
 It returns ``(status, position)``: ``DONE`` when every complete record of the buffer has been
 read (the caller keeps ``buf[position:]``, a partial record, and appends the next chunk),

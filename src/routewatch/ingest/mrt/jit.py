@@ -38,8 +38,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Compilation options of every kernel function. The kernel allocates nothing, so it runs
 #: without numba's reference counting (``_nrt=False``): with it, every array passed to a
-#: helper costs atomic increments and decrements per call.
-OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "_nrt": False}
+#: helper costs atomic increments and decrements per call. It touches no Python object, so
+#: compiled it releases Python's lock while it runs (``nogil``): the thread that drains a
+#: bzip2 file's ``lbzip2`` pipe (:mod:`.decompress`) runs meanwhile.
+OPTIONS: dict[str, Any] = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True}
 
 if TYPE_CHECKING:
 
