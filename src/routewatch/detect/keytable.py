@@ -7,7 +7,11 @@ probed by compiled code, used two ways:
 * :class:`KeyTable` — a table that lives as long as a route state: keys (prefix and path
   hashes) interned once with consecutive ids, looked up per batch of elems;
 * :func:`factorize` — ``np.unique(keys, return_inverse=True)`` in linear time, for
-  compaction's groupings over millions of rows.
+  compaction's groupings over millions of rows;
+* a map that also forgets keys (:func:`map_room`, then :func:`map_find`, :func:`map_put`
+  and :func:`map_remove` from compiled code): the route state's live routes, key -> slot,
+  with deletion by backward shift (no tombstones, so probes stay short however many routes
+  come and go).
 
 numba's typed dict does the same job several times slower (two hashed look-ups per
 membership test, boxed entries). Failure modes: none beyond memory; ids are dense from 0.
@@ -19,7 +23,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["KeyTable", "factorize"]
+__all__ = ["KeyTable", "factorize", "map_find", "map_put", "map_remove", "map_room", "new_map"]
 
 I64 = npt.NDArray[np.int64]
 _EMPTY = -1  # the id of a free slot
@@ -57,6 +61,22 @@ def factorize(keys: npt.NDArray[np.integer]) -> tuple[I64, I64]:
     rank = np.empty(len(uniq), np.int64)
     rank[order] = np.arange(len(uniq))
     return uniq[order], rank[ids]
+
+
+def new_map() -> I64:
+    """An empty map of 64-bit keys to non-negative values (for the compiled map_* calls)."""
+    return _empty(_FIRST_SIZE)
+
+
+def map_room(slots: I64, count: int, more: int) -> I64:
+    """``slots`` or a larger copy, so that ``count + more`` keys keep it at most half full."""
+    size = len(slots) // 2
+    if 2 * (count + more) <= size:
+        return slots
+    while 2 * (count + more) > size:
+        size *= 2
+    out: I64 = _regrow(slots, size)
+    return out
 
 
 def _empty(size: int) -> I64:
@@ -130,3 +150,38 @@ def _first_seen(keys: I64) -> tuple[I64, I64]:  # pragma: no cover - compiled
                 h = _find(slots, keys[i])
         ids[i] = slots[2 * h + 1]
     return uniq[:count].copy(), ids
+
+
+@nb.njit(cache=True)
+def map_find(slots: I64, key: int) -> tuple[int, int]:  # pragma: no cover - compiled
+    """(the slot of ``key`` or the free slot where it would go, its value or -1)."""
+    h = _find(slots, key)
+    return int(h), int(slots[2 * h + 1])
+
+
+@nb.njit(cache=True)
+def map_put(slots: I64, h: int, key: int, value: int) -> None:  # pragma: no cover - compiled
+    """Store ``key -> value`` (>= 0) at slot ``h`` from :func:`map_find`."""
+    slots[2 * h] = key
+    slots[2 * h + 1] = value
+
+
+@nb.njit(cache=True)
+def map_remove(slots: I64, key: int) -> None:  # pragma: no cover - compiled
+    """Forget ``key`` (present): the entries after it in its probe run that may move back
+    fill the gap one by one, so every remaining key is still found by its probe."""
+    mask = len(slots) // 2 - 1
+    i = _find(slots, key)
+    j = i
+    while True:
+        j = (j + 1) & mask
+        if slots[2 * j + 1] == _EMPTY:
+            break
+        home = _slot(slots[2 * j], mask)
+        # the entry at j may fill i unless its home lies cyclically in (i, j]
+        if (home <= i or home > j) if i <= j else (home <= i and home > j):
+            slots[2 * i] = slots[2 * j]
+            slots[2 * i + 1] = slots[2 * j + 1]
+            i = j
+    slots[2 * i] = _EMPTY
+    slots[2 * i + 1] = _EMPTY

@@ -12,9 +12,11 @@ microseconds, ``end = -1`` while still open when the data ends — plus a :class
 interns peers, prefixes and paths into small integers (spans carry ids, never lists).
 
 Speed: batches are encoded column-wise (numpy), interned through dicts over the *unique*
-values of a batch only, and replayed by one numba kernel over a live table (typed dict from
-route key to slot). Memory is bounded by live routes plus the spans the caller keeps.
-Feed batches in time order; within a batch the row order is the order of the messages.
+values of a batch only, and replayed by one numba kernel over a live table (a hash map of
+:mod:`.keytable` from route key to slot; numba's typed dict was slower and compiled its
+Python-side helpers again in every process, about 0.5 s). Memory is bounded by live routes
+plus the spans the caller keeps. Feed batches in time order; within a batch the row order is
+the order of the messages.
 
 Failure modes: more than 65,535 peers, 2^32 prefixes or 65,535 distinct ADD-PATH ids raise
 :class:`~routewatch.errors.InputError` (the key packing would overflow); per-row oddities
@@ -33,7 +35,15 @@ import pyarrow as pa
 from numba import types as nbt
 from numba.typed import Dict as NbDict
 
-from routewatch.detect.keytable import KeyTable
+from routewatch.detect.keytable import (
+    KeyTable,
+    factorize,
+    map_find,
+    map_put,
+    map_remove,
+    map_room,
+    new_map,
+)
 from routewatch.errors import InputError
 from routewatch.prefixes import format_prefix
 
@@ -339,7 +349,7 @@ def _replay(
     path: I32,
     new_state: npt.NDArray[np.int16],
     owned: npt.NDArray[np.bool_],
-    live: dict[int, int],
+    live: I64,
     slot_key: I64,
     slot_peer: I32,
     slot_prefix: I32,
@@ -357,7 +367,8 @@ def _replay(
     out_rib: npt.NDArray[np.bool_],
     counts: I64,
 ) -> int:
-    # meta[0] = high-water slot, meta[1] = number of free slots. Only owned rows and slots
+    # meta[0] = high-water slot, meta[1] = number of free slots, meta[2] = live routes (keys
+    # of ``live``, a map of :mod:`.keytable` with room for this batch). Only owned rows and slots
     # are counted (a partition counts the elems of the prefixes it owns; state changes are
     # counted once by the caller): counts[3] and counts[6] stay 0 here.
     n_out = 0
@@ -377,7 +388,8 @@ def _replay(
                     out_end[n_out] = t
                     out_rib[n_out] = slot_rib[s]
                     n_out += 1
-                    del live[slot_key[s]]
+                    map_remove(live, slot_key[s])
+                    meta[2] -= 1
                     slot_key[s] = -1
                     free[meta[1]] = s
                     meta[1] += 1
@@ -385,9 +397,7 @@ def _replay(
                         counts[7] += 1
             continue
         k = rkey[i]
-        s = -1
-        if k in live:
-            s = live[k]
+        h, s = map_find(live, k)
         mine = owned[i]
         if c == 2:
             counts[2] += mine
@@ -408,7 +418,8 @@ def _replay(
             out_rib[n_out] = slot_rib[s]
             n_out += 1
             if c == 2:
-                del live[k]
+                map_remove(live, k)
+                meta[2] -= 1
                 slot_key[s] = -1
                 free[meta[1]] = s
                 meta[1] += 1
@@ -420,7 +431,8 @@ def _replay(
             else:
                 s = meta[0]
                 meta[0] += 1
-            live[k] = s
+            map_put(live, h, k, s)
+            meta[2] += 1
             slot_key[s] = k
             slot_peer[s] = peer[i]
             slot_prefix[s] = prefix[i]
@@ -442,9 +454,9 @@ class RouteState:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog if catalog is not None else Catalog()
         self.counts = StateCounts()
-        self._live = NbDict.empty(key_type=nbt.int64, value_type=nbt.int64)
+        self._live: I64 = new_map()  # live route key -> its slot
         self._addpath: dict[int, int] = {}
-        self._meta = np.zeros(2, np.int64)
+        self._meta = np.zeros(3, np.int64)  # high-water slot, free slots, live routes
         self._slots(1024)
 
     def _slots(self, capacity: int) -> None:
@@ -475,7 +487,7 @@ class RouteState:
     @property
     def live_routes(self) -> int:
         """Routes currently held by all peers."""
-        return len(self._live)
+        return int(self._meta[2])
 
     def feed(self, batch: pa.RecordBatch, owned: npt.NDArray[np.bool_] | None = None) -> Spans:
         """Apply one batch of ELEMS rows; return the spans it closed.
@@ -493,6 +505,7 @@ class RouteState:
         need = int(self._meta[0]) + n + 1
         if need > len(self._slot_key):
             self._slots(max(need, 2 * len(self._slot_key)))
+        self._live = map_room(self._live, self.live_routes, n)
         capacity = n + (self.live_routes if bool((enc[0] == 3).any()) else 0)
         out = Spans(
             np.empty(capacity, np.int32),
@@ -569,7 +582,7 @@ class RouteState:
         ip_idx = _dict_indices(ip)
         asn = np.asarray(batch.column("peer_asn").to_numpy(zero_copy_only=False), np.int64)
         combo = ((coll_idx + 1) << 48) | (ip_idx << 32) | asn
-        uniq, inverse = np.unique(combo, return_inverse=True)
+        uniq, inverse = factorize(combo)
         coll_dict = _dict_values(coll)
         ip_dict = _dict_values(ip)
         ids = np.empty(len(uniq), np.int32)
@@ -624,7 +637,7 @@ class RouteState:
 
     def _encode_addpath(self, batch: pa.RecordBatch) -> I64:
         raw = _filled(batch.column("path_id"), 0).astype(np.int64)
-        uniq, inverse = np.unique(raw, return_inverse=True)
+        uniq, inverse = factorize(raw)
         slots = np.empty(len(uniq), np.int64)
         for j, value in enumerate(uniq.tolist()):
             slots[j] = self._addpath.setdefault(value, len(self._addpath))
