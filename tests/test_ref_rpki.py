@@ -431,6 +431,28 @@ def test_a_damaged_aspa_entry_costs_only_itself(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("line", [11, 12, 13])
+def test_an_aspa_entry_cut_short_costs_only_itself(tmp_path: Path, line: int) -> None:
+    """An entry that ends in the middle of its expiry never closes its brace: the element
+    was skipped by counting brackets, which ran through every later entry to the array's
+    end (found in review: 0 of 3 ASPAs when the first was cut). Now reading resumes at the
+    next entry laid out like it; the cut one is a problem on its line."""
+    lines = (DATA / "rpki-client_aspas-only_invented.json").read_bytes().split(b"\n")
+    lines[line - 1] = lines[line - 1][: lines[line - 1].index(b'"expires"') + 15]
+    path = tmp_path / "aspas.json"
+    path.write_bytes(b"\n".join(lines))
+    text = path.read_bytes().split(b"\n")[line - 1]
+    assert text.count(b"{") == 1 and b"}" not in text  # cut: no closing brace
+    snap = load_aspas([path], min_rows=1)
+    snap.table.validate(full=True)
+    kept = [15562, 64496, 64500]
+    del kept[line - 11]
+    assert snap.table["customer_asn"].to_pylist() == kept
+    assert [(p.line, p.detail.split(":")[0]) for p in snap.problems] == [
+        (line, "malformed JSON element skipped")
+    ]
+
+
 def test_generated_epoch_out_of_range_is_no_date(tmp_path: Path) -> None:
     """Routinator's ``generated`` beyond any date, with ``generatedTime`` unreadable (the real
     AFRINIC file mutated; found in review): it raised OverflowError; now the snapshot's date

@@ -4,7 +4,8 @@ Role: PeeringDB responses and Spoofer pages are single JSON documents, and ``jso
 document with one bad line loses the whole file. :func:`array_elements` decodes the elements
 of one array in turn; after an element that does not decode it skips to that element's end
 (brackets counted outside strings; a JSON string never spans a line, so a stray quote only
-reaches the end of its line) and goes on with the next one.
+reaches the end of its line), or to the next element laid out like it (same indentation,
+same bracket) if that comes first (an element cut short never closes), and goes on.
 
 Inputs: the document text and the offset just after the array's ``[``. Outputs: (1-based line,
 decoded value) per element. Failure modes: nothing is raised; each skipped element or stray
@@ -63,11 +64,28 @@ def array_elements(
 
 
 def _skip(text: str, pos: int) -> int | None:
-    """Where reading resumes after the damaged element or stray text at ``pos``."""
+    """Where reading resumes after the damaged element or stray text at ``pos``.
+
+    An element is skipped to its closing bracket, or to the start of the next sibling if that
+    comes first: an element cut short (a lost line, a file joined from two) never closes, and
+    counting brackets alone would run through every later element to the array's end.
+    """
     if text[pos] not in _OPEN:
         stray = _STRAY_END.search(text, pos + 1)
         return stray.start() if stray else None
-    depth, in_string, i = 0, False, pos
+    closed = _closing(text, pos)
+    sibling = _next_sibling(text, pos)
+    if sibling is not None and (closed is None or sibling < closed):
+        return sibling
+    return closed
+
+
+def _closing(text: str, pos: int) -> int | None:
+    """Just after the bracket that closes the one at ``pos`` (brackets counted outside
+    strings); at a closing bracket of the other kind, that bracket (it closes what holds the
+    element, which was cut short); None if it never closes."""
+    opened: list[str] = []
+    in_string, i = False, pos
     while i < len(text):
         char = text[i]
         if in_string:
@@ -78,10 +96,23 @@ def _skip(text: str, pos: int) -> int | None:
         elif char == '"':
             in_string = True
         elif char in _OPEN:
-            depth += 1
+            opened.append(_CLOSE[_OPEN.index(char)])
         elif char in _CLOSE:
-            depth -= 1
-            if depth == 0:
+            if char != opened.pop():
+                return i
+            if not opened:
                 return i + 1
         i += 1
     return None
+
+
+def _next_sibling(text: str, pos: int) -> int | None:
+    """The start of the next element laid out like the one at ``pos``: a later line that
+    begins with the same indentation (and separators) and the same bracket. None when the
+    element does not begin its line (a document on one line has no layout to go by)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    lead = text[line_start:pos]
+    if lead.strip(_SEPARATORS):
+        return None
+    found = text.find("\n" + lead + text[pos], pos)
+    return None if found < 0 else found + 1 + len(lead)
