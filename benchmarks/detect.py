@@ -48,11 +48,18 @@ from routewatch.detect.engine import detect
 from routewatch.ingest.mrt import read_elems
 from routewatch.pipeline import build_references
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _data import refuse_missing, shared_data, shared_files
+
 STREAMS = [
-    DATA / "mrt" / "ris" / "ris-rrc21_updates.20160811.1600.gz",
-    *sorted((DATA / "mrt" / "series" / "rrc04_20210101").glob("*.cache")),
+    shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz"),
+    *shared_files("mrt/series/rrc04_20210101", "*.cache"),
 ]
+REFERENCES = {
+    "vrps": [shared_data("rpki/rcynic-scan_roas_roa_list_20160527.txt")],
+    "as-relationships": [shared_data("asrel/toposcope_asrel_201801.txt")],
+}
 
 
 def _read(paths: list[Path]) -> pa.Table:
@@ -83,10 +90,7 @@ def _repeat(table: pa.Table, total: int) -> Iterator[pa.RecordBatch]:
 
 
 def _references() -> object:
-    return build_references({
-        "vrps": [DATA / "rpki" / "rcynic-scan_roas_roa_list_20160527.txt"],
-        "as-relationships": [DATA / "asrel" / "toposcope_asrel_201801.txt"],
-    })
+    return build_references(REFERENCES)
 
 
 def _status_mb(field: str) -> float:
@@ -151,6 +155,8 @@ def main() -> int:
     parser.add_argument("--buckets", type=int, default=1, help="prefix buckets (same result)")
     parser.add_argument("--memory", default="", help="comma-separated stream lengths")
     args = parser.parse_args()
+    refuse_missing("benchmarks/detect.py", [*STREAMS, *REFERENCES["vrps"],
+                                            *REFERENCES["as-relationships"]])
     t0 = time.perf_counter()
     refs = _references()
     t1 = time.perf_counter()

@@ -2,13 +2,13 @@
 
 What it does, in one run:
 
-1. VRPs: the union of the real snapshots in ``../shared/data/rpki`` (four rcynic
+1. VRPs: the union of the real snapshots in ``rpki/`` of the shared corpus (four rcynic
    ``scan_roas`` snapshots 2016-2017 and the RIPE NCC archive AFRINIC TA 2022-01-02), about
-   70,000 distinct VRPs. To reach the size of today's global RPKI (~800,000 VRPs) the real
-   VRPs are **re-based** onto other address blocks: copy k keeps each VRP's length,
-   maxLength, ASN and low bits and changes its first IPv4 octet / bits 3-15 of its IPv6
-   address. So the shape (length mix, maxLength use, AS0, MOAS) is real, the addresses of
-   the copies are not.
+   70,000 distinct VRPs (a plain clone has two of them, ``tests/data/shared``). To reach the
+   size of today's global RPKI (~800,000 VRPs) the real VRPs are **re-based** onto other
+   address blocks: copy k keeps each VRP's length, maxLength, ASN and low bits and changes its
+   first IPv4 octet / bits 3-15 of its IPv6 address. So the shape (length mix, maxLength use,
+   AS0, MOAS) is real, the addresses of the copies are not.
 2. Loaders: the VRPs are written as a Routinator CSV and an rpki-client JSON file and read
    back with routewatch's loaders (timed).
 3. One million (prefix, origin) pairs shaped from the real VRPs: exact prefix and AS,
@@ -48,17 +48,22 @@ from routewatch.reference.rpki import (
 )
 from routewatch.schemas import VRPS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rpki"
-BOGONS = DATA.parent / "bogons"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _data import refuse_missing, shared_data, shared_files
+
 FLOOR = 10.0
 _NOT_FOUND, _VALID, _INVALID = 0, 1, 2
 _NONE, _AS, _LENGTH, _AS_LENGTH = 0, 1, 2, 3
 
 
 def real_vrps() -> pa.Table:
-    """Distinct VRPs of every real snapshot in shared/data/rpki."""
-    tables = [load_rcynic_scan_roas([p]).table for p in sorted(DATA.glob("rcynic-*.txt"))]
-    tables += [load_ripe_archive_csv([p]).table for p in sorted(DATA.glob("ripe-archive_*.csv"))]
+    """Distinct VRPs of every real snapshot in shared/data/rpki (the repository's copy and the
+    larger corpus, tests/_data.py)."""
+    tables = [load_rcynic_scan_roas([p]).table for p in shared_files("rpki", "rcynic-*.txt")]
+    tables += [
+        load_ripe_archive_csv([p]).table for p in shared_files("rpki", "ripe-archive_*.csv")
+    ]
     table = pa.concat_tables(tables)
     key = ["afi", "prefix_hi", "prefix_lo", "prefix_len", "max_length", "asn"]
     return table.group_by(key).aggregate([]).select(key)
@@ -308,7 +313,9 @@ def bench_rov(vrps: pa.Table, pairs: dict[str, Any]) -> bool:
 def bench_bogons(pairs: dict[str, Any]) -> bool:
     """Bogon category of every pair's prefix: routewatch's BogonIndex against py-radix
     search_best over the same rows (packaged IANA set + real Team Cymru fullbogons)."""
-    cymru = load_cymru_fullbogons(sorted(BOGONS.glob("team-cymru_fullbogons-ipv?_20240310.txt")))
+    files = [shared_data(f"bogons/team-cymru_fullbogons-ipv{v}_20240310.txt") for v in (4, 6)]
+    refuse_missing("benchmarks/lookups.py", files)
+    cymru = load_cymru_fullbogons(files)
     table = pa.concat_tables([iana_bogon_prefixes().table, cymru.table])
     t0 = time.perf_counter()
     index = BogonIndex.build(table)

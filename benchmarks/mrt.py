@@ -16,7 +16,10 @@ and 120 MB (floor of issue 14), once the kernels are compiled.
 ``routewatch-2cores``): routewatch run from another source tree (for example a worktree at an
 older commit), to measure a change before and after in one run.
 
-Inputs are real archives from ``shared/data/mrt`` made big enough for stable timings: the
+Inputs are real archives of the shared corpus (``mrt/...``, found as the tests find them:
+the repository's copy in ``tests/data/shared`` first, then ``$ROUTEWATCH_SHARED_DATA`` or
+``../shared/data``; a plain clone has all but the ET file, which is then skipped with a line
+saying so) made big enough for stable timings: the
 decompressed MRT stream (cut after its last complete record; the RouteViews excerpt is a
 truncated bz2) is repeated until it holds at least ``--repeat-to`` elems, then compressed
 again as the original was. Generated inputs live in ``--cache-dir`` (not in the repository)
@@ -68,7 +71,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "mrt"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _data import missing_message, shared_data  # noqa: E402
+
 BGPDUMP = "/usr/bin/bgpdump"
 TIME = "/usr/bin/time"
 TASKSET = "/usr/bin/taskset"
@@ -100,18 +106,18 @@ class Input:
 
 
 INPUTS: tuple[Input, ...] = (
-    Input("rrc21-updates", DATA / "ris" / "ris-rrc21_updates.20160811.1600.gz", "gzip"),
-    Input("et-updates", DATA / "misc" / "updates.et-header.2015.gz", "gzip"),
-    Input("rrc05-rib-2002", DATA / "ris" / "ris-rrc05_bview.20020722.2337.gz", "gzip"),
+    Input("rrc21-updates", shared_data("mrt/ris/ris-rrc21_updates.20160811.1600.gz"), "gzip"),
+    Input("et-updates", shared_data("mrt/misc/updates.et-header.2015.gz"), "gzip"),
+    Input("rrc05-rib-2002", shared_data("mrt/ris/ris-rrc05_bview.20020722.2337.gz"), "gzip"),
     Input(
         "routeviews2-rib",
-        DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2",
+        shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2"),
         "bzip2",
     ),
     # the same RIB decompressed: the one-core floor for bzip2 input is on decoding
     Input(
         "routeviews2-rib-plain",
-        DATA / "routeviews" / "route-views2_rib.20140523.0600_firstMB.bz2",
+        shared_data("mrt/routeviews/route-views2_rib.20140523.0600_firstMB.bz2"),
         "none",
     ),
 )
@@ -630,7 +636,8 @@ def _available(tool: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark; 1 if routewatch is below the floor on some input."""
+    """Run the benchmark; 1 if routewatch is below the floor on some input, 2 if no input file
+    is found (inputs whose file is missing are skipped, said on stderr and under the table)."""
     args = _arguments(argv)
     if args.child:
         _child(args.child[0], Path(args.child[1]))
@@ -643,6 +650,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     inputs = [
         i for i in INPUTS if i.name in _selected(args.inputs, [i.name for i in INPUTS], "inputs")
     ]
+    absent = missing_message("benchmarks/mrt.py", (i.source for i in inputs))
+    skipped = [i.name for i in inputs if not i.source.is_file()]
+    if absent is not None:
+        inputs = [i for i in inputs if i.source.is_file()]
+        print(f"{absent}\n  skipping input(s): {', '.join(skipped)}", file=sys.stderr)
+        if not inputs:
+            return 2
     full = 100_000 if args.quick else args.repeat_to
     slow = 20_000 if args.quick else min(args.slow_elems, full)
     missing = [t for t in tools if not _available(t)]
@@ -679,6 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if slow_inputs:
         print(f"BELOW FLOOR on: {', '.join(slow_inputs)}")
+    if skipped:
+        print(f"NOT MEASURED (file not found, see stderr): {', '.join(skipped)}")
     slow_start = False
     if not args.no_startup:
         starts = measure_startup(STARTUP_FILE, args.runs, args.core)

@@ -37,6 +37,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import itertools
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,12 @@ from routewatch.reference.asrel import Relationships
 from routewatch.reference.bogons import iana_bogon_asns
 from routewatch.reference.relinfer import Period, infer_relationships
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _data import refuse_missing, shared_corpus
+
+# the whole corpus, not the repository's copy (whose series are cut): every stream of it
+DATA = shared_corpus() or Path(__file__).resolve().parents[2] / "shared" / "data"
 MRT = DATA / "mrt"
 RCYNIC_2016 = DATA / "rpki/rcynic-scan_roas_roa_list_20160527.txt"
 RCYNIC_2017 = DATA / "rpki/rcynic-scan_roas_2017-06-01T172044Z.txt"
@@ -187,13 +193,17 @@ def main() -> None:
     args = parser.parse_args()
     method = methodology(args.methodology)
     wanted = set(args.streams.split(",")) if args.streams else {s.name for s in STREAMS}
+    chosen = [s for s in STREAMS if s.name in wanted]
+    refuse_missing("benchmarks/precision.py", [
+        DATA / "PROVENANCE.md", RCYNIC_2016, RCYNIC_2017, AFRINIC_2022, TOPOSCOPE, *IRR,
+        *(f for s in chosen for f in (*s.updates, *((s.rib,) if s.rib else ())))])
     print(f"methodology {method.version}, relationships: {args.relationships}\n")
     print("| stream | data | peer ASes | references | " + " | ".join(METRICS)
           + " | M1 of confidence high | scored M2 per collector-day |")
     print("|---|---|---|---|" + "---|" * (len(METRICS) + 2))
     shapes: dict[str, Counter[str]] = {}
     siblings: dict[str, tuple[int, int]] = {}
-    for stream in (s for s in STREAMS if s.name in wanted):
+    for stream in chosen:
         batches, first, last = _elems(stream)
         day = dt.datetime.fromtimestamp(first / 1e6, dt.UTC).date()
         refs, used = _references(stream, args.relationships, batches, day)

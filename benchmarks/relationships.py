@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -39,7 +40,12 @@ from routewatch.reference.aspaths import PathCounter
 from routewatch.reference.bogons import iana_bogon_asns
 from routewatch.reference.relinfer import Period, infer_relationships
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _data import refuse_missing, shared_corpus
+
+# the whole corpus, not the repository's copy (whose series are cut): every stream of it
+DATA = shared_corpus() or Path(__file__).resolve().parents[2] / "shared" / "data"
 MRT = DATA / "mrt"
 
 
@@ -145,6 +151,9 @@ def main() -> None:
     parser.add_argument("--sets", help="comma-separated path set names (default: all)")
     args = parser.parse_args()
     wanted = set(args.sets.split(",")) if args.sets else {s.name for s in SETS}
+    refuse_missing("benchmarks/relationships.py", [
+        DATA / "PROVENANCE.md", *(path for _, path, _ in REFERENCES),
+        *(f for s in SETS if s.name in wanted for f in s.files)])
     references = [(name, _links(asrel.load_as_relationships([path]).table), day)
                   for name, path, day in REFERENCES]  # fmt: skip
     bogons = iana_bogon_asns().table

@@ -15,14 +15,21 @@ missing file fails loudly with that path rather than being skipped).
 file available (the bgpdump oracle, the robustness sweep): the repository copy's files, plus
 the larger corpus's files of that folder that the copy lacks. A plain clone runs them on the
 copy; with the corpus beside it they take more cases, each with the same verdict.
+
+The benchmarks find their real inputs the same way; ``refuse_missing`` ends one that lacks a
+file (the larger corpus is optional for a clone) with a message naming the file and where it
+was looked for, instead of a traceback from its first read.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["REPO_COPY", "shared_corpus", "shared_data", "shared_files"]
+__all__ = ["REPO_COPY", "missing_message", "refuse_missing", "shared_corpus", "shared_data",
+           "shared_files"]
 
 TESTS = Path(__file__).resolve().parent
 REPO_COPY = TESTS / "data" / "shared"
@@ -60,3 +67,29 @@ def shared_files(folder: str, pattern: str = "*") -> list[Path]:
             if path.is_file():
                 found.setdefault(path.name, path)
     return [found[name] for name in sorted(found)]
+
+
+def missing_message(who: str, paths: Iterable[Path]) -> str | None:
+    """What to tell the user of ``who`` when some of ``paths`` do not exist (None: all do)."""
+    missing = sorted({str(path) for path in paths if not path.is_file()})
+    if not missing:
+        return None
+    corpus = shared_corpus()
+    return "\n".join([
+        f"{who}: {len(missing)} real input file(s) not found:",
+        *(f"  {path}" for path in missing),
+        f"  the shared corpus is looked for in $ROUTEWATCH_SHARED_DATA, then "
+        f"{TESTS.parents[1] / 'shared' / 'data'} (in use: {corpus or 'none'}); the "
+        f"repository's copy {REPO_COPY} holds only what the tests need.",
+        "  Put the corpus (see its PROVENANCE.md) beside the checkout or set "
+        "ROUTEWATCH_SHARED_DATA to its folder.",
+    ])
+
+
+def refuse_missing(who: str, paths: Iterable[Path]) -> None:
+    """End the program (status 2, :func:`missing_message` on stderr) if a file of ``paths`` is
+    missing."""
+    message = missing_message(who, paths)
+    if message is not None:
+        print(message, file=sys.stderr)
+        raise SystemExit(2)
