@@ -3,7 +3,9 @@
 What it does, in one run:
 
 1. Builds real MRT update files for several days: the RIPE RIS rrc04 series of 2021-01-01
-   (50 consecutive five-minute files) and the rrc06 series of 2021-01-02 (50 files), each
+   (50 consecutive five-minute files) and the first 12 files of the rrc06 series of
+   2021-01-02 (the repository's copies in ``tests/data/shared``, so every checkout measures
+   the same 62 files per day), each
    copied onto consecutive days of January 2021 — copy k has every record's MRT timestamp
    moved k days later (the bytes are otherwise untouched; rrc06 is first moved one day back
    so both collectors share each day). Files are named and laid out as RIS archives
@@ -24,8 +26,7 @@ What it does, in one run:
 No other tool runs a month of detection, so there is no peer to compare with; the peer
 comparisons of the parts are ``benchmarks/mrt.py`` (reading) and ``benchmarks/detect.py``.
 
-Run: ``.venv/bin/python benchmarks/month.py [--copies 1,2,4,8] [--work DIR]``; needs the
-shared corpus (``$ROUTEWATCH_SHARED_DATA`` or ``../shared/data``) for the full series.
+Run: ``.venv/bin/python benchmarks/month.py [--copies 1,2,4,8] [--work DIR]``.
 """
 
 from __future__ import annotations

@@ -21,8 +21,7 @@ results are identical (``tests/test_month_exact.py``, ``tests/test_spark_engine.
 only measures.
 
 Run: ``.venv/bin/python benchmarks/scale.py [--copies 1,2,4,8] [--work DIR]
-[--spark-master local[2]]``; needs pyspark and Java (``make install``) and the shared
-corpus for the full series.
+[--spark-master local[2]]``; needs pyspark and Java (``make install``).
 """
 
 from __future__ import annotations
