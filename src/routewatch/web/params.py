@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from routewatch.asns import MAX_ASN
 from routewatch.metrics.vocabulary import (
     AREA_KINDS,
     INCIDENT_METRICS,
@@ -72,7 +73,6 @@ __all__ = [
 MAX_LIMIT = 1000
 #: Largest row offset (deeper pages: narrow the query instead).
 MAX_OFFSET = 10_000_000
-_MAX_ASN = 0xFFFFFFFF
 
 
 class ApiError(Exception):
@@ -138,7 +138,7 @@ def _full(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
 
-ASN_PATTERN = _full(f"(?:{_any_case('AS')})?({up_to(_MAX_ASN)})")
+ASN_PATTERN = _full(f"(?:{_any_case('AS')})?({up_to(MAX_ASN)})")
 MONTH_PATTERN = _full("(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])(?:-01)?")
 _ECONOMY_BODY = f"[A-Za-z]{{2}}|{_any_case(UNKNOWN_AREA)}"
 ECONOMY_PATTERN = _full(_ECONOMY_BODY)
@@ -160,7 +160,7 @@ def parse_asn(text: str, parameter: str = "asn") -> int:
     """An AS number from ``64500`` or ``AS64500`` (0 to 4294967295)."""
     match = _accepted(ASN_PATTERN, text)
     if match is None:
-        raise _bad(parameter, "asn", "an AS number such as 64500 or AS64500 (0 to 4294967295)")
+        raise _bad(parameter, "asn", f"an AS number such as 64500 or AS64500 (0 to {MAX_ASN})")
     return int(match.group(1))
 
 

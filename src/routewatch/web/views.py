@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from routewatch.asns import MAX_ASN
 from routewatch.errors import ConfigError
 from routewatch.methodology import METHODOLOGIES, RW_2026_1, methodology
 from routewatch.metrics.advice import advise
@@ -407,7 +408,6 @@ def methodology_view(r: Rows | None, *, version: str | None) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ search
 _ASNISH = re.compile(r"^(?:AS)?([0-9]{1,10})$", re.IGNORECASE)
-_MAX_ASN = 0xFFFFFFFF
 
 
 def search_view(r: Rows, *, query: str) -> dict[str, Any]:
@@ -420,7 +420,7 @@ def search_view(r: Rows, *, query: str) -> dict[str, Any]:
     if text and month is not None:
         asn = _ASNISH.match(text)
         if asn is not None:
-            results += _search_asn(r, int(asn.group(1))) if int(asn.group(1)) <= _MAX_ASN else []
+            results += _search_asn(r, int(asn.group(1))) if int(asn.group(1)) <= MAX_ASN else []
         elif "/" in text or _is_address(text):
             results += _search_prefix(r, text, month)
         results += _search_areas(r, text, month)
