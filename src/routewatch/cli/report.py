@@ -28,6 +28,7 @@ from pathlib import Path
 import click
 
 from routewatch import settings
+from routewatch.asns import MAX_ASN
 from routewatch.errors import ConfigError, InputError
 from routewatch.metrics.advice import advise
 from routewatch.metrics.vocabulary import ACTION_METRICS, ACTIONS, AREA_KINDS, INCIDENT_METRICS
@@ -384,7 +385,7 @@ def format_document(doc: Document, fmt: str, text: str) -> str:
 
 # ------------------------------------------------------------------------------ commands
 @click.command()
-@click.option("--asn", required=True, type=click.IntRange(0, 4294967295), help="The network.")
+@click.option("--asn", required=True, type=click.IntRange(0, MAX_ASN), help="The network.")
 @click.option("--month", help="YYYY-MM (default: the latest month in the store).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="DuckDB store (default: the 'db' setting).")
