@@ -650,11 +650,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     inputs = [
         i for i in INPUTS if i.name in _selected(args.inputs, [i.name for i in INPUTS], "inputs")
     ]
-    absent = missing_message("benchmarks/mrt.py", (i.source for i in inputs))
-    skipped = [i.name for i in inputs if not i.source.is_file()]
-    if absent is not None:
-        inputs = [i for i in inputs if i.source.is_file()]
-        print(f"{absent}\n  skipping input(s): {', '.join(skipped)}", file=sys.stderr)
+    absent = [i for i in inputs if not i.source.is_file()]
+    skipped = [i.name for i in absent]
+    if absent:
+        message = missing_message("benchmarks/mrt.py", (i.source for i in absent))
+        print(f"{message}\n  skipping input(s): {', '.join(skipped)}", file=sys.stderr)
+        inputs = [i for i in inputs if i not in absent]
         if not inputs:
             return 2
     full = 100_000 if args.quick else args.repeat_to

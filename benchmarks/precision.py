@@ -58,10 +58,9 @@ from routewatch.reference.relinfer import Period, infer_relationships
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _data import refuse_missing, shared_corpus
+from _data import corpus_root, refuse_missing
 
-# the whole corpus, not the repository's copy (whose series are cut): every stream of it
-DATA = shared_corpus() or Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = corpus_root()  # every stream of the corpus, not the repository's shorter copies
 MRT = DATA / "mrt"
 RCYNIC_2016 = DATA / "rpki/rcynic-scan_roas_roa_list_20160527.txt"
 RCYNIC_2017 = DATA / "rpki/rcynic-scan_roas_2017-06-01T172044Z.txt"

@@ -28,20 +28,31 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["REPO_COPY", "missing_message", "refuse_missing", "shared_corpus", "shared_data",
-           "shared_files"]
+__all__ = ["BESIDE", "REPO_COPY", "corpus_root", "missing_message", "refuse_missing",
+           "shared_corpus", "shared_data", "shared_files"]
 
 TESTS = Path(__file__).resolve().parent
 REPO_COPY = TESTS / "data" / "shared"
+#: where the larger corpus is looked for when $ROUTEWATCH_SHARED_DATA is not set
+BESIDE = TESTS.parents[1] / "shared" / "data"
 
 
 def shared_corpus() -> Path | None:
     """The larger shared corpus folder, if one is present (environment first)."""
     env = os.environ.get("ROUTEWATCH_SHARED_DATA")
-    for folder in (Path(env) if env else None, TESTS.parents[1] / "shared" / "data"):
+    for folder in (Path(env) if env else None, BESIDE):
         if folder is not None and folder.is_dir():
             return folder
     return None
+
+
+def corpus_root() -> Path:
+    """The larger corpus folder, or where it belongs when there is none.
+
+    For measurements over the whole corpus (not the repository's shorter copies). Without a
+    corpus, a folder they glob is simply empty, so they pass its ``PROVENANCE.md`` to
+    :func:`refuse_missing` along with their files."""
+    return shared_corpus() or BESIDE
 
 
 def shared_data(relative: str) -> Path:
@@ -79,7 +90,7 @@ def missing_message(who: str, paths: Iterable[Path]) -> str | None:
         f"{who}: {len(missing)} real input file(s) not found:",
         *(f"  {path}" for path in missing),
         f"  the shared corpus is looked for in $ROUTEWATCH_SHARED_DATA, then "
-        f"{TESTS.parents[1] / 'shared' / 'data'} (in use: {corpus or 'none'}); the "
+        f"{BESIDE} (in use: {corpus or 'none'}); the "
         f"repository's copy {REPO_COPY} holds only what the tests need.",
         "  Put the corpus (see its PROVENANCE.md) beside the checkout or set "
         "ROUTEWATCH_SHARED_DATA to its folder.",
