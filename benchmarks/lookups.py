@@ -3,8 +3,8 @@
 What it does, in one run:
 
 1. VRPs: the union of the real snapshots in ``rpki/`` of the shared corpus (four rcynic
-   ``scan_roas`` snapshots 2016-2017 and the RIPE NCC archive AFRINIC TA 2022-01-02), about
-   70,000 distinct VRPs (a plain clone has two of them, ``tests/data/shared``). To reach the
+   ``scan_roas`` snapshots 2016-2017 and the RIPE NCC archive AFRINIC TA 2022-01-02),
+   46,028 distinct VRPs (a plain clone has two of them, ``tests/data/shared``). To reach the
    size of today's global RPKI (~800,000 VRPs) the real VRPs are **re-based** onto other
    address blocks: copy k keeps each VRP's length, maxLength, ASN and low bits and changes its
    first IPv4 octet / bits 3-15 of its IPv6 address. So the shape (length mix, maxLength use,
